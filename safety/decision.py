@@ -1,0 +1,88 @@
+"""Whether mutating tests may run against the target: made once, shared by every xdist worker."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from safety.hosts import HostPolicy, TargetClass, Verdict
+from safety.override import OVERRIDE_ENV
+from safety.redirects import RedirectProbe
+from safety.target import TargetChoice
+
+
+@dataclass(frozen=True, slots=True)
+class GuardDecision:
+    """The verdict on the target and what it means for tests marked `mutating`.
+
+    `outcome` is "allow", "skip" or "error"; `reason` is the sentence shown to the
+    user for a skip or an error, and the why of the header otherwise.
+    """
+
+    target: str
+    source: str
+    host: str
+    target_class: str
+    why: str
+    outcome: str
+    reason: str
+    override: bool
+    # Production hosts that tests allowed to mutate may write to: the target and its redirect chain.
+    writable_prod_hosts: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == "allow"
+
+    @property
+    def prod_override_active(self) -> bool:
+        return self.allowed and self.target_class == TargetClass.PROD
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> GuardDecision:
+        data = json.loads(text)
+        data["writable_prod_hosts"] = tuple(data["writable_prod_hosts"])
+        return cls(**data)
+
+
+def decide(
+    choice: TargetChoice,
+    target_url: str,
+    policy: HostPolicy,
+    override: bool,
+    probe: RedirectProbe | None,
+) -> GuardDecision:
+    """Combine the target's own verdict, its redirect chain and the override into one decision."""
+    verdict = policy.classify_url(target_url)
+    shown = choice.source if not choice.embedded else "embedded reference app on loopback"
+    hops = probe.hops if probe is not None else ((target_url, verdict),)
+    worst: tuple[str, Verdict] | None = next(((u, v) for u, v in hops if v.is_prod), None)
+    why = verdict.reason
+    if worst is not None and not verdict.is_prod:
+        why = f"{target_url} redirects to {worst[0]}: {worst[1].reason}"
+    target_class = TargetClass.PROD if worst is not None else verdict.target_class
+    base = {
+        "target": target_url,
+        "source": shown,
+        "host": verdict.host,
+        "target_class": str(target_class),
+        "why": why,
+        "override": override,
+    }
+    if worst is not None and not override:
+        reason = (
+            f"mutating test skipped: the target {verdict.host} ({target_url}) is production: {why} "
+            f"To run mutating tests there on purpose, set {OVERRIDE_ENV}=1."
+        )
+        return GuardDecision(**base, outcome="skip", reason=reason)  # type: ignore[arg-type]
+    if probe is not None and probe.error is not None:
+        reason = (
+            f"the target {target_url} could not be checked, so mutating tests cannot be shown "
+            f"to be safe: {probe.error} Start the app or fix --base-url / E2E_BASE_URL."
+        )
+        return GuardDecision(**base, outcome="error", reason=reason)  # type: ignore[arg-type]
+    writable = tuple(sorted({v.host for _, v in hops if v.is_prod})) if override else ()
+    return GuardDecision(**base, outcome="allow", reason=why, writable_prod_hosts=writable)  # type: ignore[arg-type]

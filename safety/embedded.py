@@ -1,0 +1,128 @@
+"""Run the bundled reference app on a loopback port for the length of a test session.
+
+The parent binds 127.0.0.1:0 and hands the listening socket to the child, so there
+is no window in which another process can take the port. The child dies with the
+parent (PR_SET_PDEATHSIG), so an interrupted or killed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+START_TIMEOUT = 30.0
+_PR_SET_PDEATHSIG = 1
+
+
+class EmbeddedAppError(RuntimeError):
+    """The reference app did not come up; the message carries the end of its log."""
+
+
+def _die_with_parent() -> None:
+    # Linux only; elsewhere the atexit/unconfigure cleanup is the only net.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class EmbeddedApp:
+    """One reference-app process with its own SQLite database and cron secret."""
+
+    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="e2e-refapp-"))
+        self.cron_secret = secrets.token_urlsafe(24)
+        self.access_log = self.workdir / "access.log"
+        self._extra_env = extra_env or {}
+        self._process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        """Start the app, wait for /api/health, and return its base URL."""
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)
+        port = listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{self.workdir / 'refapp.sqlite3'}",
+            "CRON_SECRET": self.cron_secret,
+            "REFAPP_E2E_FIXTURES": "1",
+            "REFAPP_ACCESS_LOG": str(self.access_log),
+            **self._extra_env,
+        }
+        # The harness's own choices must not leak into the app's configuration.
+        for name in ("REFAPP_BROKEN", "REFAPP_ALLOW_BROKEN"):
+            if name not in self._extra_env:
+                env.pop(name, None)
+        log = (self.workdir / "server.log").open("wb")
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "refapp", "serve", "--fd", str(listener.fileno())],
+                pass_fds=(listener.fileno(),),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        finally:
+            listener.close()
+            log.close()
+        self._wait_healthy()
+        return self.url
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        with httpx.Client(trust_env=False, timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                assert self._process is not None
+                if self._process.poll() is not None:
+                    raise EmbeddedAppError(
+                        f"the embedded reference app exited with code {self._process.returncode} "
+                        f"before answering /api/health. Its log ends with:\n{self.log_tail()}"
+                    )
+                try:
+                    if client.get(f"{self.url}/api/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)
+        self.stop()
+        raise EmbeddedAppError(
+            f"the embedded reference app did not answer {self.url}/api/health within "
+            f"{START_TIMEOUT:g} s. Its log ends with:\n{self.log_tail()}"
+        )
+
+    def log_tail(self, lines: int = 20) -> str:
+        path = self.workdir / "server.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """Stop the process group (TERM, then KILL) and remove the working directory."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(self.workdir, ignore_errors=True)

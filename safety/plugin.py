@@ -1,0 +1,197 @@
+"""pytest plugin of the production-safety harness: hooks, options and fixtures only.
+
+The logic lives in small modules beside this one; see `safety/README` in the
+project README for the configuration table.
+"""
+
+from __future__ import annotations
+
+import atexit
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from safety import network_guard
+from safety.decision import GuardDecision
+from safety.embedded import EmbeddedAppError
+from safety.hosts import HostEntryError
+from safety.network_guard import BlockedRequestError
+from safety.override import OverrideValueError
+from safety.session import SafetySession
+from safety.settings import load_settings
+from safety.summary import BLOCKED, GUARD_ERRORED, GUARD_SKIPPED, MUTATING, TAG
+from safety.urls import InvalidTargetURL
+
+SESSION_KEY = pytest.StashKey[SafetySession]()
+WORKER_DECISION = "e2e_safety_decision"
+GUARD_FIXTURE = "require_safe_base_url"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "safe_hosts",
+        type="linelist",
+        help="hosts mutating tests may target (QA lists staging); also E2E_SAFE_HOSTS.",
+    )
+    parser.addini(
+        "prod_hosts",
+        type="linelist",
+        help="production hosts, subdomains included; also E2E_PROD_HOSTS. Unlisted hosts are prod too.",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mutating: changes state on the target; skipped on a production target unless "
+        "E2E_ALLOW_PROD_SCORE=1.",
+    )
+    try:
+        settings = load_settings(
+            cli_value=config.getoption("base_url", None),
+            invocation_args=config.invocation_params.args,
+            ini_base_url=_ini_or_none(config, "base_url"),
+            ini_safe=config.getini("safe_hosts"),
+            ini_prod=config.getini("prod_hosts"),
+        )
+    except (InvalidTargetURL, HostEntryError, OverrideValueError) as error:
+        raise pytest.UsageError(str(error)) from None
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    session = SafetySession(settings, workerinput.get(WORKER_DECISION) if workerinput else None)
+    config.stash[SESSION_KEY] = session
+    if settings.choice.url is not None:
+        # pytest-playwright's base_url fixture reads the option: give it the resolved target.
+        config.option.base_url = settings.choice.url
+    network_guard.install(session.guard)
+    config.pluginmanager.register(_Reporter(config, session), "e2e-safety-reporter")
+    atexit.register(session.close)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        session.close()
+        network_guard.uninstall(session.guard)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Decide before xdist starts its workers, so they all receive the same decision.
+    state = session.config.stash[SESSION_KEY]
+    if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
+        state.decision()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput[WORKER_DECISION] = node.config.stash[SESSION_KEY].decision().to_json()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return config.stash[SESSION_KEY].header_lines()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
+    if fixturedef.argname == "base_url":
+        state = request.config.stash[SESSION_KEY]
+        if state.settings.choice.embedded:
+            try:
+                request.config.option.base_url = state.embedded_url()
+            except EmbeddedAppError as error:
+                pytest.fail(str(error), pytrace=False)
+    return (yield)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    state = item.config.stash[SESSION_KEY]
+    state.guard.begin_test()
+    if item.get_closest_marker("mutating") is not None:
+        item.user_properties.append((TAG, MUTATING))
+    # Before any fixture runs, so a session fixture that writes is never reached on prod.
+    if item.get_closest_marker("mutating") is not None or GUARD_FIXTURE in getattr(
+        item, "fixturenames", ()
+    ):
+        _apply_guard(item, state)
+
+
+def _apply_guard(item: pytest.Item, state: SafetySession) -> GuardDecision:
+    decision = state.decision()
+    if decision.outcome == "skip":
+        _tag(item, GUARD_SKIPPED)
+        pytest.skip(decision.reason)
+    if decision.outcome == "error":
+        _tag(item, GUARD_ERRORED)
+        pytest.fail(f"production guard: {decision.reason}", pytrace=False)
+    state.guard.permit(decision.writable_prod_hosts)
+    return decision
+
+
+def _tag(item: pytest.Item, value: str) -> None:
+    if (TAG, value) not in item.user_properties:
+        item.user_properties.append((TAG, value))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    guard = item.config.stash[SESSION_KEY].guard
+    if guard.violations:
+        # The test may have caught the error itself; a blocked write fails it all the same.
+        if (TAG, BLOCKED) not in report.user_properties:
+            report.user_properties.append((TAG, BLOCKED))
+        _tag(item, BLOCKED)
+        if report.passed and report.when in ("setup", "call"):
+            report.outcome = "failed"
+            report.longrepr = "\n".join(
+                f"{BlockedRequestError.__name__}: {v}" for v in guard.violations
+            )
+        guard.violations = []
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        item.config.stash[SESSION_KEY].guard.end_test()
+
+
+class _Reporter:
+    """Per-config hooks that need the session state: the tally and the end summary (controller only)."""
+
+    def __init__(self, config: pytest.Config, state: SafetySession) -> None:
+        self.config = config
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.state.tally.record(report)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        decision = None if self.config.option.collectonly else self.state.decision()
+        terminalreporter.write_sep("=", "e2e production guard")
+        for line in self.state.tally.lines(decision):
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def require_safe_base_url(request: pytest.FixtureRequest, base_url: str | None) -> str:
+    """Skip on a production target (unless E2E_ALLOW_PROD_SCORE allows it); return the base URL."""
+    state = request.config.stash[SESSION_KEY]
+    _apply_guard(request.node, state)
+    assert base_url is not None
+    return base_url
+
+
+def _ini_or_none(config: pytest.Config, name: str) -> str | None:
+    try:
+        value = config.getini(name)
+    except ValueError:
+        return None
+    return str(value) if value else None

@@ -1,0 +1,98 @@
+"""One process's view of the harness: settings, the guard decision, the network guard, the embedded app."""
+
+from __future__ import annotations
+
+import os
+
+from safety.decision import GuardDecision, decide
+from safety.embedded import EmbeddedApp, EmbeddedAppError
+from safety.network_guard import NetworkGuard
+from safety.override import OVERRIDE_ENV
+from safety.redirects import probe_redirects
+from safety.settings import SafetySettings
+from safety.summary import GuardTally
+
+# The embedded app always listens on this address; its port is only known once it runs.
+EMBEDDED_ORIGIN = "http://127.0.0.1"
+
+
+class SafetySession:
+    def __init__(self, settings: SafetySettings, decision_json: str | None = None) -> None:
+        self.settings = settings
+        self.guard = NetworkGuard(settings.policy)
+        self.tally = GuardTally()
+        self._decision = GuardDecision.from_json(decision_json) if decision_json else None
+        self._embedded: EmbeddedApp | None = None
+        self._embedded_error: str | None = None
+
+    def decision(self) -> GuardDecision:
+        """Decide once per run (xdist workers receive the controller's decision instead)."""
+        if self._decision is None:
+            choice = self.settings.choice
+            if choice.embedded:
+                self._decision = decide(
+                    choice, EMBEDDED_ORIGIN, self.settings.policy, self.settings.override, None
+                )
+            else:
+                assert choice.url is not None
+                static = self.settings.policy.classify_url(choice.url)
+                # A production target without the override is skipped anyway: no need to contact it.
+                probe = (
+                    None
+                    if static.is_prod and not self.settings.override
+                    else probe_redirects(choice.url, self.settings.policy)
+                )
+                self._decision = decide(
+                    choice, choice.url, self.settings.policy, self.settings.override, probe
+                )
+        return self._decision
+
+    def embedded_url(self) -> str:
+        """Start the embedded app on first use; later calls return its URL (or repeat its failure)."""
+        if self._embedded_error is not None:
+            raise EmbeddedAppError(self._embedded_error)
+        if self._embedded is None:
+            app = EmbeddedApp()
+            try:
+                app.start()
+            except EmbeddedAppError as error:
+                app.stop()
+                self._embedded_error = str(error)
+                raise
+            self._embedded = app
+            # The suite reads the cron secret from E2E_CRON_SECRET; this app's is known only here.
+            os.environ["E2E_CRON_SECRET"] = app.cron_secret
+        return self._embedded.url
+
+    def header_lines(self) -> list[str]:
+        d = self.decision()
+        target = (
+            "embedded reference app (started on 127.0.0.1 on first use, one per process)"
+            if (self.settings.choice.embedded)
+            else f"{d.target} (from {d.source})"
+        )
+        lines = [f"e2e target: {target}", f"e2e target class: {d.target_class}: {d.why}"]
+        if d.outcome == "allow":
+            lines.append("e2e mutating tests: will run")
+        elif d.outcome == "skip":
+            lines.append(f"e2e mutating tests: will be SKIPPED ({OVERRIDE_ENV} not set)")
+        else:
+            lines.append(f"e2e mutating tests: will ERROR: {d.reason}")
+        if d.prod_override_active:
+            banner = "!" * 78
+            lines += [
+                banner,
+                f"!!! {OVERRIDE_ENV}={self.settings.override_raw}: MUTATING TESTS WILL CHANGE PRODUCTION DATA",
+                f"!!! on {d.host} ({d.target}).",
+                banner,
+            ]
+        elif self.settings.override:
+            lines.append(
+                f"e2e note: {OVERRIDE_ENV} is set but has no effect: the target is not production."
+            )
+        return lines
+
+    def close(self) -> None:
+        if self._embedded is not None:
+            self._embedded.stop()
+            self._embedded = None
