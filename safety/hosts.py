@@ -20,10 +20,7 @@ from functools import lru_cache
 import ada_url
 import httpx
 
-SAFE_HINT = (
-    "If it is a test environment, list it as safe with E2E_SAFE_HOSTS={host} "
-    "(or safe_hosts in pytest.ini)."
-)
+SAFE_HINT = "If it is a test environment, list it as safe with E2E_SAFE_HOSTS={host} (or safe_hosts in pytest.ini)."
 
 # Characters that cannot be part of a host a client has already parsed: their
 # presence means the string is really a URL fragment trying to smuggle a host.
@@ -173,8 +170,7 @@ class HostPolicy:
             return Verdict(
                 worst.host,
                 worst.target_class,
-                f"URL parsers disagree on its host ({spelled}); the strictest reading counts. "
-                + worst.reason,
+                f"URL parsers disagree on its host ({spelled}); the strictest reading counts. " + worst.reason,
             )
         return worst
 
@@ -188,13 +184,9 @@ class HostPolicy:
             )
         # An explicit entry beats the built-in rules; an exact prod entry beats an exact safe one.
         if host in self.prod:
-            return Verdict(
-                host, TargetClass.PROD, f"{host} is listed as production in {self.prod[host]}."
-            )
+            return Verdict(host, TargetClass.PROD, f"{host} is listed as production in {self.prod[host]}.")
         if host in self.safe:
-            return Verdict(
-                host, TargetClass.SAFE, f"{host} is listed as safe in {self.safe[host]}."
-            )
+            return Verdict(host, TargetClass.SAFE, f"{host} is listed as safe in {self.safe[host]}.")
         for entry, source in self.prod.items():
             if host.endswith("." + entry):
                 return Verdict(

@@ -129,16 +129,12 @@ def install(guard: NetworkGuard) -> None:
         response: httpx.Response = _originals["httpx"](self, request)
         return response
 
-    async def handle_async_request(
-        self: httpx.AsyncHTTPTransport, request: httpx.Request
-    ) -> httpx.Response:
+    async def handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
         check(request.method, str(request.url), "httpx transport", request.url.host)
         response: httpx.Response = await _originals["httpx_async"](self, request)
         return response
 
-    def putrequest(
-        self: http.client.HTTPConnection, method: str, url: str, *args: Any, **kwargs: Any
-    ) -> None:
+    def putrequest(self: http.client.HTTPConnection, method: str, url: str, *args: Any, **kwargs: Any) -> None:
         target, host = _http_client_target(self, url)
         check(method, target, "http.client", host)
         _originals["http.client"](self, method, url, *args, **kwargs)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from safety import network_guard
+from safety import browser_guard, network_guard
 from safety.decision import GuardDecision
 from safety.embedded import EmbeddedAppError
 from safety.hosts import HostEntryError
@@ -45,8 +45,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mutating: changes state on the target; skipped on a production target unless "
-        "E2E_ALLOW_PROD_SCORE=1.",
+        "mutating: changes state on the target; skipped on a production target unless E2E_ALLOW_PROD_SCORE=1.",
     )
     try:
         settings = load_settings(
@@ -65,6 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # pytest-playwright's base_url fixture reads the option: give it the resolved target.
         config.option.base_url = settings.choice.url
     network_guard.install(session.guard)
+    browser_guard.install()
     config.pluginmanager.register(_Reporter(config, session), "e2e-safety-reporter")
     atexit.register(session.close)
 
@@ -112,9 +112,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("mutating") is not None:
         item.user_properties.append((TAG, MUTATING))
     # Before any fixture runs, so a session fixture that writes is never reached on prod.
-    if item.get_closest_marker("mutating") is not None or GUARD_FIXTURE in getattr(
-        item, "fixturenames", ()
-    ):
+    if item.get_closest_marker("mutating") is not None or GUARD_FIXTURE in getattr(item, "fixturenames", ()):
         _apply_guard(item, state)
 
 
@@ -148,9 +146,7 @@ def pytest_runtest_makereport(
         _tag(item, BLOCKED)
         if report.passed and report.when in ("setup", "call"):
             report.outcome = "failed"
-            report.longrepr = "\n".join(
-                f"{BlockedRequestError.__name__}: {v}" for v in guard.violations
-            )
+            report.longrepr = "\n".join(f"{BlockedRequestError.__name__}: {v}" for v in guard.violations)
         guard.violations = []
     return report
 

@@ -51,9 +51,7 @@ def probe_redirects(
         for _ in range(max_hops):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return RedirectProbe(
-                    tuple(hops), f"following redirects from {url} took over {total_seconds:g} s."
-                )
+                return RedirectProbe(tuple(hops), f"following redirects from {url} took over {total_seconds:g} s.")
             try:
                 response = client.get(current, timeout=remaining)
             except httpx.HTTPError as error:

@@ -30,9 +30,7 @@ class SafetySession:
         if self._decision is None:
             choice = self.settings.choice
             if choice.embedded:
-                self._decision = decide(
-                    choice, EMBEDDED_ORIGIN, self.settings.policy, self.settings.override, None
-                )
+                self._decision = decide(choice, EMBEDDED_ORIGIN, self.settings.policy, self.settings.override, None)
             else:
                 assert choice.url is not None
                 static = self.settings.policy.classify_url(choice.url)
@@ -42,9 +40,7 @@ class SafetySession:
                     if static.is_prod and not self.settings.override
                     else probe_redirects(choice.url, self.settings.policy)
                 )
-                self._decision = decide(
-                    choice, choice.url, self.settings.policy, self.settings.override, probe
-                )
+                self._decision = decide(choice, choice.url, self.settings.policy, self.settings.override, probe)
         return self._decision
 
     def embedded_url(self) -> str:
@@ -87,9 +83,7 @@ class SafetySession:
                 banner,
             ]
         elif self.settings.override:
-            lines.append(
-                f"e2e note: {OVERRIDE_ENV} is set but has no effect: the target is not production."
-            )
+            lines.append(f"e2e note: {OVERRIDE_ENV} is set but has no effect: the target is not production.")
         return lines
 
     def close(self) -> None:

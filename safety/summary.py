@@ -35,9 +35,7 @@ class GuardTally:
             self.counts[GUARD_ERRORED] += 1
         if BLOCKED in tags and report.nodeid not in self.blocked:
             self.blocked.append(report.nodeid)
-        if MUTATING in tags and (
-            report.when == "call" or (report.when == "setup" and not report.passed)
-        ):
+        if MUTATING in tags and (report.when == "call" or (report.when == "setup" and not report.passed)):
             self.mutating_outcomes[report.outcome] += 1
 
     def lines(self, decision: GuardDecision | None) -> list[str]:

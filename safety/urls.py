@@ -30,15 +30,11 @@ def parse_base_url(value: str) -> str:
     text = value.strip()
     bad = f"{shown(value)!r} is not a usable base URL"
     if _CONTROL.search(text):
-        raise InvalidTargetURL(
-            f"{bad}: it contains a tab or newline. Write it on one line, e.g. {EXAMPLE}."
-        )
+        raise InvalidTargetURL(f"{bad}: it contains a tab or newline. Write it on one line, e.g. {EXAMPLE}.")
     try:
         url = ada_url.URL(text)
     except ValueError:
-        raise InvalidTargetURL(
-            f"{bad}: it is not an absolute URL. Write it like {EXAMPLE}."
-        ) from None
+        raise InvalidTargetURL(f"{bad}: it is not an absolute URL. Write it like {EXAMPLE}.") from None
     if url.protocol not in ("http:", "https:"):
         raise InvalidTargetURL(f"{bad}: the scheme must be http or https, e.g. {EXAMPLE}.")
     if not url.hostname:
@@ -49,9 +45,7 @@ def parse_base_url(value: str) -> str:
             "with E2E_EMAIL / E2E_PASSWORD."
         )
     if "\\" in text:
-        raise InvalidTargetURL(
-            f"{bad}: it contains a backslash, which browsers and httpx read differently."
-        )
+        raise InvalidTargetURL(f"{bad}: it contains a backslash, which browsers and httpx read differently.")
     hosts = {canonical_host(host) for _, host in _readings(text)}
     if len(hosts) != 1:
         raise InvalidTargetURL(

@@ -38,6 +38,12 @@ class StandIn:
                 length = int(self.headers.get("content-length") or 0)
                 if length:
                     self.rfile.read(length)
+                if self.path == "/sw.js":
+                    self._send(200, "text/javascript", b"self.addEventListener('fetch', () => {});")
+                    return
+                if self.path.startswith("/page"):
+                    self._send(200, "text/html", b"<!doctype html><title>stand-in</title><h1>stand-in</h1>")
+                    return
                 if stand_in.redirect_to is not None:
                     self.send_response(stand_in.redirect_status)
                     self.send_header("Location", stand_in.redirect_to + self.path)
@@ -49,7 +55,16 @@ class StandIn:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _send(self, status: int, content_type: str, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _answer
 

@@ -110,9 +110,7 @@ def test_malformed_base_url_is_a_usage_error_naming_it(ini: pytest.Pytester, bad
     assert "Traceback" not in result.stderr.str()
 
 
-def test_malformed_env_url_names_the_variable(
-    ini: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_malformed_env_url_names_the_variable(ini: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("E2E_BASE_URL", "htp:/broken")
     ini.makepyfile("def test_ok(): pass")
     result = ini.runpytest()
@@ -120,9 +118,7 @@ def test_malformed_env_url_names_the_variable(
     result.stderr.fnmatch_lines(["*E2E_BASE_URL*htp:/broken*"])
 
 
-def test_bad_host_entry_is_a_usage_error(
-    ini: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bad_host_entry_is_a_usage_error(ini: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("E2E_SAFE_HOSTS", "https://staging.example.com/")
     ini.makepyfile("def test_ok(): pass")
     result = ini.runpytest("--base-url=http://127.0.0.1:9")
@@ -133,9 +129,7 @@ def test_bad_host_entry_is_a_usage_error(
 # --- the guard and the override ------------------------------------------------------------------
 
 
-def test_mutating_test_skips_on_prod_naming_host_why_and_override(
-    ini: pytest.Pytester, prod: StandIn
-) -> None:
+def test_mutating_test_skips_on_prod_naming_host_why_and_override(ini: pytest.Pytester, prod: StandIn) -> None:
     ini.makepyfile(MUTATING_TEST + "\ndef test_read_only(base_url):\n    pass\n")
     result = ini.runpytest(f"--base-url={prod.url}", "-rs")
     result.assert_outcomes(passed=1, skipped=1)
@@ -177,9 +171,7 @@ def test_false_override_values_keep_prod_skipped(
 
 
 @pytest.mark.parametrize("value", ["2", "y", "enable", "allow", "true!", "1 1"])
-def test_unclear_override_is_a_usage_error(
-    ini: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, value: str
-) -> None:
+def test_unclear_override_is_a_usage_error(ini: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("E2E_ALLOW_PROD_SCORE", value)
     ini.makepyfile(MUTATING_TEST)
     result = ini.runpytest("--base-url=http://127.0.0.1:9")
@@ -204,24 +196,18 @@ def test_fixture_returns_base_url_on_a_safe_target(ini: pytest.Pytester, staging
 def test_folder_named_mutating_does_not_mark_tests(ini: pytest.Pytester, prod: StandIn) -> None:
     # `keywords` would match the directory name; the guard must use get_closest_marker.
     ini.mkpydir("mutating")
-    (ini.path / "mutating" / "test_in_folder.py").write_text(
-        "def test_read_only(base_url):\n    pass\n"
-    )
+    (ini.path / "mutating" / "test_in_folder.py").write_text("def test_read_only(base_url):\n    pass\n")
     result = ini.runpytest(f"--base-url={prod.url}")
     result.assert_outcomes(passed=1)
 
 
 def test_class_level_marker_is_honoured(ini: pytest.Pytester, prod: StandIn) -> None:
-    ini.makepyfile(
-        "import pytest\n@pytest.mark.mutating\nclass TestWrites:\n    def test_a(self): pass\n"
-    )
+    ini.makepyfile("import pytest\n@pytest.mark.mutating\nclass TestWrites:\n    def test_a(self): pass\n")
     result = ini.runpytest(f"--base-url={prod.url}")
     result.assert_outcomes(skipped=1)
 
 
-def test_session_fixture_of_a_mutating_test_never_runs_on_prod(
-    ini: pytest.Pytester, prod: StandIn
-) -> None:
+def test_session_fixture_of_a_mutating_test_never_runs_on_prod(ini: pytest.Pytester, prod: StandIn) -> None:
     ini.makepyfile(
         """
         import httpx, pytest
@@ -269,8 +255,7 @@ def test_unreachable_target_errors_mutating_tests(ini: pytest.Pytester, staging:
 WRITES = {
     "httpx-function": "httpx.post(URL, json={})",
     "httpx-client-hooks": (
-        "from safety.network_guard import httpx_event_hooks\n"
-        "httpx.Client(event_hooks=httpx_event_hooks()).post(URL)"
+        "from safety.network_guard import httpx_event_hooks\nhttpx.Client(event_hooks=httpx_event_hooks()).post(URL)"
     ),
     "httpx-bare-client": "httpx.Client().delete(URL)",
     "httpx-async": (
@@ -281,15 +266,8 @@ WRITES = {
         "asyncio.run(go())"
     ),
     "requests": "import requests\nrequests.put(URL, data='x')",
-    "urllib": (
-        "import urllib.request\n"
-        "urllib.request.urlopen(urllib.request.Request(URL, data=b'x', method='POST'))"
-    ),
-    "http.client": (
-        "import http.client\n"
-        "c = http.client.HTTPConnection('127.0.0.2', PORT)\n"
-        "c.request('POST', '/x')"
-    ),
+    "urllib": ("import urllib.request\nurllib.request.urlopen(urllib.request.Request(URL, data=b'x', method='POST'))"),
+    "http.client": ("import http.client\nc = http.client.HTTPConnection('127.0.0.2', PORT)\nc.request('POST', '/x')"),
 }
 
 
@@ -307,15 +285,11 @@ def test_unmarked_write_to_prod_fails_and_never_arrives(
     result.stdout.fnmatch_lines(
         ["*BlockedRequestError: network guard blocked * http://127.0.0.2:*@pytest.mark.mutating*"]
     )
-    result.stdout.fnmatch_lines(
-        ["*1 test(s) FAILED because the network guard blocked*", "*test_forgot_its_marker*"]
-    )
+    result.stdout.fnmatch_lines(["*1 test(s) FAILED because the network guard blocked*", "*test_forgot_its_marker*"])
     assert prod.writes == []
 
 
-def test_swallowed_block_still_fails_the_test(
-    ini: pytest.Pytester, prod: StandIn, local: StandIn
-) -> None:
+def test_swallowed_block_still_fails_the_test(ini: pytest.Pytester, prod: StandIn, local: StandIn) -> None:
     ini.makepyfile(
         f"""
         import httpx
@@ -334,9 +308,7 @@ def test_swallowed_block_still_fails_the_test(
     assert prod.writes == []
 
 
-def test_redirect_hop_to_prod_is_blocked(
-    ini: pytest.Pytester, prod: StandIn, local: StandIn
-) -> None:
+def test_redirect_hop_to_prod_is_blocked(ini: pytest.Pytester, prod: StandIn, local: StandIn) -> None:
     local.redirect_to = prod.url
     local.redirect_status = 307  # keeps the method: the hop would be a POST to production
     ini.makepyfile(
@@ -370,9 +342,7 @@ def test_read_only_requests_to_prod_pass(ini: pytest.Pytester, prod: StandIn) ->
     assert [m for m, _ in prod.received] == ["GET", "HEAD", "OPTIONS", "GET"]
 
 
-def test_writes_to_local_and_safe_hosts_pass_unmarked(
-    ini: pytest.Pytester, local: StandIn, staging: StandIn
-) -> None:
+def test_writes_to_local_and_safe_hosts_pass_unmarked(ini: pytest.Pytester, local: StandIn, staging: StandIn) -> None:
     ini.makepyfile(
         f"""
         import httpx
@@ -420,9 +390,7 @@ def test_override_lets_a_marked_test_write_to_the_target_only(
 # --- xdist ---------------------------------------------------------------------------------------
 
 
-def test_xdist_workers_make_the_same_decision(
-    ini: pytest.Pytester, staging: StandIn, prod: StandIn
-) -> None:
+def test_xdist_workers_make_the_same_decision(ini: pytest.Pytester, staging: StandIn, prod: StandIn) -> None:
     staging.redirect_to = prod.url  # only the probe knows this; workers must inherit its result
     ini.makepyfile(
         "import pytest\n"
