@@ -26,6 +26,7 @@ SAFE_HINT = "If it is a test environment, list it as safe with E2E_SAFE_HOSTS={h
 # presence means the string is really a URL fragment trying to smuggle a host.
 _NOT_IN_A_HOST = re.compile(r"[/\\@?#\s]")
 _CACHE_LIMIT = 4096
+_UNCACHEABLE = re.compile(r"[\\\t\n\r]")
 
 
 class TargetClass(StrEnum):
@@ -133,26 +134,28 @@ class HostPolicy:
     ) -> None:
         self.safe: dict[str, str] = dict(_entries(safe_hosts))
         self.prod: dict[str, str] = dict(_entries(prod_hosts))
-        self._url_cache: dict[str, Verdict] = {}
-        self._host_cache: dict[str, Verdict] = {}
+        # Bounded LRU caches: a long suite sees few hosts but endlessly many paths.
+        self._classify_origin = lru_cache(maxsize=_CACHE_LIMIT)(self._classify_url)
+        self._host_cache = lru_cache(maxsize=_CACHE_LIMIT)(self._classify_host)
 
     def classify_host(self, raw: str) -> Verdict:
         """Classify a host as a client has parsed it (cached: the guard calls this per request)."""
-        cached = self._host_cache.get(raw)
-        if cached is None:
-            cached = self._classify_host(raw)
-            if len(self._host_cache) < _CACHE_LIMIT:
-                self._host_cache[raw] = cached
-        return cached
+        return self._host_cache(raw)
 
     def classify_url(self, url: str) -> Verdict:
-        """Classify a URL under every parser's reading: production if any reading is production."""
-        cached = self._url_cache.get(url)
-        if cached is None:
-            cached = self._classify_url(url)
-            if len(self._url_cache) < _CACHE_LIMIT:
-                self._url_cache[url] = cached
-        return cached
+        """Classify a URL under every parser's reading: production if any reading is production.
+
+        Every parser ends the authority at the first `/`, `?` or `#`, so when the part
+        before it holds nothing that some parser treats specially (a backslash, a tab
+        or newline), the verdict depends on that part alone and is cached by it.
+        """
+        scheme, sep, rest = url.partition("://")
+        if sep:
+            cut = next((i for i, ch in enumerate(rest) if ch in "/?#"), len(rest))
+            origin = f"{scheme}://{rest[:cut]}"
+            if not _UNCACHEABLE.search(origin):
+                return self._classify_origin(origin + "/")
+        return self._classify_url(url)
 
     def _classify_url(self, url: str) -> Verdict:
         readings = _readings(url)
