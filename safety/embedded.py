@@ -39,7 +39,11 @@ def _die_with_parent() -> None:
 class EmbeddedApp:
     """One reference-app process with its own SQLite database and cron secret."""
 
-    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, extra_env: dict[str, str] | None = None, host: str = "127.0.0.1") -> None:
+        if not host.startswith("127."):
+            # Servers this project starts listen on loopback only.
+            raise ValueError(f"the embedded app listens on loopback only; {host!r} is not in 127.0.0.0/8.")
+        self.host = host
         self.workdir = Path(tempfile.mkdtemp(prefix="e2e-refapp-"))
         self.cron_secret = secrets.token_urlsafe(24)
         self.access_log = self.workdir / "access.log"
@@ -51,10 +55,10 @@ class EmbeddedApp:
         """Start the app, wait for /api/health, and return its base URL."""
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", 0))
+        listener.bind((self.host, 0))
         listener.listen(128)
         port = listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://{self.host}:{port}"
         env = {
             **os.environ,
             "DATABASE_URL": f"sqlite:///{self.workdir / 'refapp.sqlite3'}",

@@ -1,0 +1,242 @@
+"""The six actions of section 6, and running one as an execution.
+
+An execution runs in ONE write transaction: the action's effects (inside a
+savepoint, rolled back if the action raises), the Execution record, the next
+action's last* fields, the ops events and the idempotency answer commit together.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from refapp import idempotency
+from refapp.config import Settings
+from refapp.db import Database
+from refapp.errors import not_found
+from refapp.models import Execution, Job, Lead, NextAction, OpsEvent, RiskFlag, new_id
+from refapp.timeutil import utcnow
+
+log = logging.getLogger("refapp")
+
+ACTION_KEYS: tuple[str, ...] = (
+    "mark_done",
+    "snooze_1d",
+    "recompute_score",
+    "run_risk_rules",
+    "run_next_actions",
+    "retry_failed_deliveries",
+)
+ACTION_LABELS: dict[str, str] = {
+    "mark_done": "Mark done",
+    "snooze_1d": "Snooze 1 day",
+    "recompute_score": "Recompute score",
+    "run_risk_rules": "Run risk rules",
+    "run_next_actions": "Run next actions",
+    "retry_failed_deliveries": "Retry failed deliveries",
+}
+STUB_ACTION = "retry_failed_deliveries"
+RETRY_JOB = "retry_failed_deliveries"
+FIXTURE_SECRET = "sk_live_FIXTURE_SECRET"  # noqa: S105 - a fake secret the suite hunts for
+FAILED_CODE = "action_failed"
+FAILED_MESSAGE = "The action failed inside the service."
+EXECUTION_FAILED_MESSAGE = "The action failed."
+
+EVENT_EXECUTED = "nba.delivery.executed"
+EVENT_FAILED = "nba.delivery.failed"
+EVENT_STUBBED = "nba.delivery.stubbed"
+EVENT_RETRY_STUB = "nba.delivery.retry_job.stub"
+
+TITLE_TOKEN_HEX = 16
+
+
+class SimulatedActionFailure(RuntimeError):
+    """The failure that fixtures ask for; its text carries a fake live secret."""
+
+
+def new_title() -> str:
+    """A unique title of fixed width: no title can contain another, different one."""
+    return f"Follow up [{secrets.token_hex(TITLE_TOKEN_HEX // 2)}]"
+
+
+def new_next_action(lead: Lead, *, failing: list[str] | None = None) -> NextAction:
+    return NextAction(
+        id=new_id(),
+        lead_id=lead.id,
+        user_id=lead.user_id,
+        title=new_title(),
+        status="queued",
+        failing_actions=json.dumps(failing) if failing else None,
+        created_at=utcnow(),
+    )
+
+
+def failing_keys(nba: NextAction) -> list[str]:
+    if not nba.failing_actions:
+        return []
+    value = json.loads(nba.failing_actions)
+    return [str(key) for key in value] if isinstance(value, list) else []
+
+
+def _queued_unsnoozed(now: datetime) -> Any:
+    return (NextAction.status == "queued") & or_(NextAction.snoozed_until.is_(None), NextAction.snoozed_until <= now)
+
+
+def _risk_flags(lead: Lead) -> list[tuple[str, str]]:
+    flags = [("no_recent_contact", "low")]
+    if lead.score < 40:
+        flags.append(("low_score", "high"))
+    elif lead.score < 70:
+        flags.append(("score_drop", "medium"))
+    return flags
+
+
+def apply_action(session: Session, nba: NextAction, lead: Lead, action_key: str) -> dict[str, Any]:
+    """Perform the action's effects; returns metadata kept with the execution."""
+    if action_key in failing_keys(nba):
+        raise SimulatedActionFailure(
+            f"delivery provider rejected the request (api_key={FIXTURE_SECRET}, next_action={nba.id})"
+        )
+    now = utcnow()
+    if action_key == "mark_done":
+        nba.status = "done"
+        return {}
+    if action_key == "snooze_1d":
+        nba.snoozed_until = now + timedelta(days=1)
+        return {}
+    if action_key == "recompute_score":
+        lead.score = random.randint(0, 100)
+        lead.score_updated_at = now
+        return {"score": lead.score}
+    if action_key == "run_risk_rules":
+        session.execute(delete(RiskFlag).where(RiskFlag.lead_id == lead.id))
+        flags = _risk_flags(lead)
+        for code, severity in flags:
+            session.add(RiskFlag(id=new_id(), lead_id=lead.id, code=code, severity=severity, created_at=now))
+        lead.risk_evaluated_at = now
+        return {"flags": [code for code, _ in flags]}
+    if action_key == "run_next_actions":
+        session.flush()
+        existing = session.execute(
+            select(NextAction.id).where(NextAction.lead_id == lead.id, _queued_unsnoozed(now))
+        ).first()
+        if existing is not None:
+            return {"created": []}
+        created = new_next_action(lead)
+        session.add(created)
+        return {"created": [created.id]}
+    if action_key == STUB_ACTION:
+        job = Job(
+            id=new_id(),
+            kind=RETRY_JOB,
+            payload_json=json.dumps({"nextActionId": nba.id}),
+            status="queued",
+            created_at=now,
+        )
+        session.add(job)
+        return {"stubbed": True, "jobId": job.id}
+    raise ValueError(f"unknown action key {action_key!r}")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: dict[str, Any]
+
+
+def execute(
+    database: Database,
+    settings: Settings,
+    user_id: str,
+    next_action_id: str,
+    action_key: str,
+    idempotency_key_id: str | None,
+) -> Outcome:
+    """Run `action_key` on a next action of `user_id` and record it; returns the answer."""
+    with database.write() as session:
+        database.lock(session, f"next_action:{next_action_id}")
+        nba = session.get(NextAction, next_action_id)
+        if nba is None or nba.user_id != user_id:
+            raise not_found()
+        lead = session.get(Lead, nba.lead_id)
+        if lead is None:  # pragma: no cover - FK with cascade
+            raise not_found()
+        execution_id = new_id()
+        started_at = utcnow()
+        error: BaseException | None = None
+        meta: dict[str, Any] = {}
+        try:
+            with session.begin_nested():
+                meta = apply_action(session, nba, lead, action_key)
+        except Exception as exc:
+            error = exc
+            log.warning("action %s failed on an execution (%s)", action_key, type(exc).__name__)
+        executed_at = utcnow()
+        if error is None:
+            status, error_code, error_message = "success", None, None
+        else:
+            status, error_code = "failed", FAILED_CODE
+            error_message = str(error) if settings.is_broken("leak_secret") else FAILED_MESSAGE
+        nba.last_executed_at = executed_at
+        nba.last_execution_status = status
+        nba.last_execution_error_code = error_code
+        nba.last_execution_error_message = error_message
+        session.add(
+            Execution(
+                id=execution_id,
+                next_action_id=nba.id,
+                action_key=action_key,
+                status=status,
+                started_at=started_at,
+                finished_at=utcnow(),
+                error_code=error_code,
+                error_message=error_message,
+                meta_json=json.dumps(meta, separators=(",", ":")) if meta else None,
+            )
+        )
+        if error is not None:
+            event_types = [EVENT_FAILED]
+        elif action_key == STUB_ACTION:
+            event_types = [EVENT_STUBBED]
+        else:
+            event_types = [EVENT_EXECUTED]
+        for event_type in event_types:
+            session.add(
+                OpsEvent(
+                    id=new_id(),
+                    user_id=user_id,
+                    type=event_type,
+                    at=executed_at,
+                    next_action_id=nba.id,
+                    action_key=action_key,
+                    execution_id=execution_id,
+                )
+            )
+        if error is None:
+            body: dict[str, Any] = {"ok": True, "executionId": execution_id}
+            if action_key == STUB_ACTION:
+                body["stubbed"] = True
+            outcome = Outcome(200, body)
+        else:
+            outcome = Outcome(
+                500,
+                {
+                    "ok": False,
+                    "error": {
+                        "code": "execution_failed",
+                        "message": EXECUTION_FAILED_MESSAGE,
+                        "executionId": execution_id,
+                    },
+                },
+            )
+        if idempotency_key_id is not None:
+            idempotency.complete(session, idempotency_key_id, outcome.status, outcome.body)
+        return outcome

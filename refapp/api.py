@@ -1,0 +1,367 @@
+"""The JSON API of sections 2 to 8."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import delete, or_, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from refapp import actions, cron, fixtures, idempotency, ratelimit
+from refapp.auth import (
+    Caller,
+    clear_session_cookie,
+    new_token,
+    request_token,
+    resolve_caller,
+    set_session_cookie,
+    token_hash,
+    verify_password,
+)
+from refapp.config import Settings
+from refapp.db import Database, get_database
+from refapp.errors import ApiError, error_response, invalid_body, not_found, unauthorized
+from refapp.models import ID_LENGTH, Execution, Lead, NextAction, OpsEvent, RiskFlag, User, UserSession
+from refapp.timeutil import utcnow
+from refapp.views import event_json, execution_json, lead_json, next_action_json
+
+MAX_BODY_BYTES = 1024 * 1024
+EVENT_LIST_LIMIT = 1000
+_NO_BODY = object()
+
+router = APIRouter()
+fixtures_router = APIRouter()
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def read_json(request: Request, *, empty: object = _NO_BODY) -> object:
+    """The parsed JSON body. An empty body gives `empty`, or 400 when none is given."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise invalid_body("The request body is too large.")
+    if not raw.strip():
+        if empty is _NO_BODY:
+            raise invalid_body()
+        return empty
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid_body("The request body is not valid JSON.") from None
+
+
+async def current_caller(request: Request) -> Caller:
+    caller = await run_in_threadpool(resolve_caller, get_database(request), request_token(request))
+    if caller is None:
+        raise unauthorized()
+    return caller
+
+
+# --- health -----------------------------------------------------------------------
+
+
+@router.get("/api/health")
+async def health(request: Request) -> JSONResponse:
+    settings = get_settings(request)
+    body: dict[str, Any] = {
+        "ok": True,
+        "service": "refapp",
+        "revision": request.app.state.revision,
+        "database": get_database(request).dialect,
+    }
+    if settings.broken:
+        body["broken"] = settings.broken
+    return JSONResponse(body)
+
+
+# --- auth -------------------------------------------------------------------------
+
+
+def _storable(value: str, max_length: int = 1000) -> bool:
+    """Whether a lookup value can be sent to the database at all (PostgreSQL refuses NUL)."""
+    return "\x00" not in value and len(value) <= max_length
+
+
+def _login(database: Database, email: str, password: str) -> str | None:
+    if not _storable(email):
+        verify_password(None, password)
+        return None
+    with database.read() as session:
+        user = session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        return None
+    token = new_token()
+    with database.write() as session:
+        session.add(UserSession(token_hash=token_hash(token), user_id=user.id, created_at=utcnow()))
+    return token
+
+
+@router.post("/api/auth/login")
+async def login(request: Request) -> Response:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise invalid_body()
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise invalid_body("email and password must be strings.")
+    token = await run_in_threadpool(_login, get_database(request), email, password)
+    if token is None:
+        raise ApiError(401, "invalid_credentials", "The email or password is wrong.")
+    response = JSONResponse({"ok": True, "token": token})
+    set_session_cookie(response, token, secure=request.url.scheme == "https")
+    return response
+
+
+def _logout(database: Database, caller: Caller) -> None:
+    with database.write() as session:
+        session.execute(delete(UserSession).where(UserSession.id == caller.session_id))
+
+
+@router.post("/api/auth/logout")
+async def logout(request: Request) -> Response:
+    caller = await current_caller(request)
+    await run_in_threadpool(_logout, get_database(request), caller)
+    response = JSONResponse({"ok": True})
+    clear_session_cookie(response, secure=request.url.scheme == "https")
+    return response
+
+
+# --- next actions and leads -------------------------------------------------------
+
+
+def _list_next_actions(database: Database, user_id: str, status: str, snoozed: bool) -> Any:
+    now = utcnow()
+    query = select(NextAction).where(NextAction.user_id == user_id, NextAction.status == status)
+    if status == "queued" and not snoozed:
+        query = query.where(or_(NextAction.snoozed_until.is_(None), NextAction.snoozed_until <= now))
+    query = query.order_by(NextAction.created_at, NextAction.id)
+    with database.read() as session:
+        return [next_action_json(nba) for nba in session.execute(query).scalars()]
+
+
+@router.get("/api/next-actions")
+async def list_next_actions(request: Request) -> JSONResponse:
+    caller = await current_caller(request)
+    status = request.query_params.get("status", "queued")
+    if status not in ("queued", "done"):
+        raise ApiError(400, "invalid_query", "status must be queued or done.")
+    snoozed = get_settings(request).is_broken("list_snoozed")
+    items = await run_in_threadpool(_list_next_actions, get_database(request), caller.user_id, status, snoozed)
+    return JSONResponse({"items": items})
+
+
+def _owned_next_action(database: Database, settings: Settings, user_id: str, nba_id: str) -> Any:
+    if not _storable(nba_id, ID_LENGTH):
+        raise not_found()
+    with database.read() as session:
+        nba = session.get(NextAction, nba_id)
+        if nba is None:
+            raise not_found()
+        if nba.user_id != user_id:
+            if settings.is_broken("other_user_403"):
+                raise ApiError(403, "forbidden", "This next action belongs to another user.")
+            raise not_found()
+        return nba
+
+
+@router.get("/api/next-actions/{nba_id}")
+async def get_next_action(request: Request, nba_id: str) -> JSONResponse:
+    caller = await current_caller(request)
+    nba = await run_in_threadpool(
+        _owned_next_action, get_database(request), get_settings(request), caller.user_id, nba_id
+    )
+    return JSONResponse(next_action_json(nba))
+
+
+def _executions(database: Database, settings: Settings, user_id: str, nba_id: str) -> Any:
+    _owned_next_action(database, settings, user_id, nba_id)
+    with database.read() as session:
+        rows = session.execute(
+            select(Execution)
+            .where(Execution.next_action_id == nba_id)
+            .order_by(Execution.started_at.desc(), Execution.finished_at.desc())
+        ).scalars()
+        return [execution_json(row) for row in rows]
+
+
+@router.get("/api/next-actions/{nba_id}/executions")
+async def list_executions(request: Request, nba_id: str) -> JSONResponse:
+    caller = await current_caller(request)
+    items = await run_in_threadpool(_executions, get_database(request), get_settings(request), caller.user_id, nba_id)
+    return JSONResponse({"items": items})
+
+
+def _lead(database: Database, user_id: str, lead_id: str) -> Any:
+    if not _storable(lead_id, ID_LENGTH):
+        raise not_found()
+    with database.read() as session:
+        lead = session.get(Lead, lead_id)
+        if lead is None or lead.user_id != user_id:
+            raise not_found()
+        flags = list(
+            session.execute(
+                select(RiskFlag).where(RiskFlag.lead_id == lead_id).order_by(RiskFlag.created_at, RiskFlag.code)
+            ).scalars()
+        )
+        return lead_json(lead, flags)
+
+
+@router.get("/api/leads/{lead_id}")
+async def get_lead(request: Request, lead_id: str) -> JSONResponse:
+    caller = await current_caller(request)
+    body = await run_in_threadpool(_lead, get_database(request), caller.user_id, lead_id)
+    return JSONResponse(body)
+
+
+# --- execute ----------------------------------------------------------------------
+
+
+def _parse_action_key(body: object, settings: Settings) -> str:
+    if not isinstance(body, dict):
+        if settings.is_broken("bad_body_500") and isinstance(body, list):
+            raise TypeError("list indices must be integers or slices, not str")
+        raise invalid_body()
+    action_key = body.get("actionKey")
+    if not isinstance(action_key, str) or action_key not in actions.ACTION_KEYS:
+        raise ApiError(400, "invalid_action_key", "actionKey is not a known action.")
+    return action_key
+
+
+def _idempotency_key(header: str | None, settings: Settings) -> str | None:
+    key = header
+    if not key:
+        return None
+    if settings.is_broken("long_idempotency_key_500") and len(key) > 200:
+        raise RuntimeError("idempotency key column overflow")
+    if len(key) > idempotency.MAX_KEY_LENGTH:
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 characters.")
+    return key
+
+
+def _rate_limit_bucket(request: Request, settings: Settings, caller: Caller) -> str:
+    if settings.is_broken("xff_budget"):
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        if forwarded:
+            return f"xff:{forwarded}"
+    return f"user:{caller.user_id}"
+
+
+def _run_execute(
+    database: Database,
+    settings: Settings,
+    caller: Caller,
+    nba_id: str,
+    action_key: str,
+    key_header: str | None,
+) -> Response:
+    _owned_next_action(database, settings, caller.user_id, nba_id)  # 4. the id
+    key = _idempotency_key(key_header, settings)  # 5. idempotency
+    if key is None:
+        outcome = actions.execute(database, settings, caller.user_id, nba_id, action_key, None)
+        return JSONResponse(outcome.body, status_code=outcome.status)
+    claim = idempotency.claim(database, caller.user_id, key, nba_id, action_key)
+    if isinstance(claim, idempotency.Stored):
+        if settings.is_broken("replay_executes"):
+            outcome = actions.execute(database, settings, caller.user_id, nba_id, action_key, None)
+            return JSONResponse(outcome.body, status_code=outcome.status, headers={"Idempotent-Replayed": "true"})
+        return JSONResponse(claim.body, status_code=claim.status, headers={"Idempotent-Replayed": "true"})
+    try:
+        outcome = actions.execute(database, settings, caller.user_id, nba_id, action_key, claim.key_id)
+    except BaseException:
+        idempotency.release(database, claim.key_id)
+        raise
+    return JSONResponse(outcome.body, status_code=outcome.status)
+
+
+@router.post("/api/next-actions/{nba_id}/execute")
+async def execute(request: Request, nba_id: str) -> Response:
+    database, settings = get_database(request), get_settings(request)
+    if settings.is_broken("validate_before_auth"):
+        _parse_action_key(await read_json(request, empty=None), settings)
+    caller = await current_caller(request)  # 1. auth
+    decision = await run_in_threadpool(  # 2. rate limit
+        ratelimit.hit, database, _rate_limit_bucket(request, settings, caller)
+    )
+    if not decision.allowed:
+        headers = {}
+        if not settings.is_broken("no_retry_after"):
+            headers["Retry-After"] = str(decision.retry_after)
+        return error_response(429, "rate_limited", "Too many requests; try again later.", headers=headers)
+    action_key = _parse_action_key(await read_json(request, empty=None), settings)  # 3. body
+    return await run_in_threadpool(  # 4. id, 5. idempotency, 6. run
+        _run_execute,
+        database,
+        settings,
+        caller,
+        nba_id,
+        action_key,
+        request.headers.get("idempotency-key"),
+    )
+
+
+# --- ops events -------------------------------------------------------------------
+
+
+def _events(database: Database, user_id: str, event_type: str | None, nba_id: str | None) -> Any:
+    if (event_type is not None and not _storable(event_type)) or (nba_id is not None and not _storable(nba_id)):
+        return []
+    query = select(OpsEvent).where(OpsEvent.user_id == user_id)
+    if event_type is not None:
+        query = query.where(OpsEvent.type == event_type)
+    if nba_id is not None:
+        query = query.where(OpsEvent.next_action_id == nba_id)
+    query = query.order_by(OpsEvent.at.desc(), OpsEvent.id.desc()).limit(EVENT_LIST_LIMIT)
+    with database.read() as session:
+        return [event_json(row) for row in session.execute(query).scalars()]
+
+
+@router.get("/api/ops/events")
+async def list_events(request: Request) -> JSONResponse:
+    caller = await current_caller(request)
+    items = await run_in_threadpool(
+        _events,
+        get_database(request),
+        caller.user_id,
+        request.query_params.get("type"),
+        request.query_params.get("nextActionId"),
+    )
+    return JSONResponse({"items": items})
+
+
+# --- cron -------------------------------------------------------------------------
+
+
+def _cron_authorized(request: Request, secret: str | None) -> bool:
+    if not secret:
+        return False
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(value.strip().encode(), secret.encode())
+
+
+@router.post("/api/cron/background-jobs")
+async def background_jobs(request: Request) -> JSONResponse:
+    if not _cron_authorized(request, get_settings(request).cron_secret):
+        raise unauthorized()
+    body = await run_in_threadpool(cron.run_background_jobs, get_database(request))
+    return JSONResponse(body)
+
+
+# --- fixtures (mounted only when REFAPP_E2E_FIXTURES is on) ------------------------
+
+
+@fixtures_router.post("/api/e2e/fixtures")
+async def create_fixtures(request: Request) -> JSONResponse:
+    count, failing = fixtures.parse_fixture_request(await read_json(request, empty={}))
+    body = await run_in_threadpool(fixtures.create_fixture, get_database(request), count, failing)
+    return JSONResponse(body, status_code=201)

@@ -1,0 +1,77 @@
+"""Settings read from the environment, and the broken-build switch."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from refapp.db import DEFAULT_DATABASE_URL
+
+# Each name breaks exactly one rule of the contract, so the suite can prove it bites.
+BROKEN_BUILDS: dict[str, str] = {
+    "no_retry_after": "429 answers carry no Retry-After header",
+    "validate_before_auth": "execute checks the body before auth (no auth + bad body: 400)",
+    "list_snoozed": "the queued list includes snoozed next actions",
+    "leak_secret": "a failed execution's errorMessage carries the raw internal error text",
+    "replay_executes": "an idempotent replay runs the action again (new execution record)",
+    "other_user_403": "another user's next action answers 403 forbidden instead of 404",
+    "xff_budget": "the rate-limit budget is keyed by X-Forwarded-For when present",
+    "bad_body_500": "a JSON body that is not an object crashes with 500 internal_error",
+    "long_idempotency_key_500": "an Idempotency-Key of 201..255 characters answers 500",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class ConfigError(Exception):
+    """The environment asks for something the app refuses to do."""
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in _TRUE
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    fixtures_enabled: bool = False
+    cron_secret: str | None = None
+    access_log: str | None = None
+    e2e_email: str | None = None
+    e2e_password: str | None = None
+    broken: str | None = None
+
+    def is_broken(self, name: str) -> bool:
+        if name not in BROKEN_BUILDS:
+            raise ValueError(f"unknown broken-build name {name!r}")
+        return self.broken == name
+
+    @staticmethod
+    def from_env_database_url(env: Mapping[str, str] | None = None) -> str:
+        env = os.environ if env is None else env
+        return env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings; raises ConfigError for a refused broken build."""
+        env = os.environ if env is None else env
+        broken = (env.get("REFAPP_BROKEN") or "").strip() or None
+        if broken is not None:
+            if broken not in BROKEN_BUILDS:
+                valid = ", ".join(sorted(BROKEN_BUILDS))
+                raise ConfigError(f"unknown REFAPP_BROKEN value {broken!r}; valid names: {valid}")
+            if not _flag(env.get("REFAPP_ALLOW_BROKEN")):
+                raise ConfigError(
+                    f"refusing to start a deliberately broken build (REFAPP_BROKEN={broken}: "
+                    f"{BROKEN_BUILDS[broken]}); set REFAPP_ALLOW_BROKEN=1 to run it anyway"
+                )
+        return cls(
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            fixtures_enabled=_flag(env.get("REFAPP_E2E_FIXTURES")),
+            cron_secret=env.get("CRON_SECRET") or None,
+            access_log=env.get("REFAPP_ACCESS_LOG") or None,
+            e2e_email=env.get("E2E_EMAIL") or None,
+            e2e_password=env.get("E2E_PASSWORD") or None,
+            broken=broken,
+        )

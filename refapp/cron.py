@@ -1,0 +1,132 @@
+"""POST /api/cron/background-jobs: process queued jobs under a single lock.
+
+Lock: `pg_try_advisory_lock` (session level, on a dedicated connection) on
+PostgreSQL; on SQLite a row in `cron_locks` holding a holder id and a lease
+(LEASE_SECONDS), taken and released in BEGIN IMMEDIATE transactions. A crashed
+holder's lease simply runs out.
+
+Each job is claimed and processed in one write transaction (its status moves from
+queued to done/failed there), so a job is processed exactly once even if two runs
+overlapped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import select, text, update
+
+from refapp import idempotency, ratelimit
+from refapp.actions import EVENT_RETRY_STUB, RETRY_JOB
+from refapp.db import Database, advisory_key
+from refapp.models import CronLock, Job, NextAction, OpsEvent, new_id
+from refapp.timeutil import epoch, utcnow
+
+log = logging.getLogger("refapp")
+
+LOCK_NAME = "background-jobs"
+LEASE_SECONDS = 120.0
+MAX_JOBS_PER_RUN = 1000
+
+
+@contextmanager
+def _pg_lock(database: Database) -> Iterator[bool]:
+    key = advisory_key(f"cron:{LOCK_NAME}")
+    with database.engine.connect() as connection:
+        acquired = bool(connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        connection.commit()
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                try:
+                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    connection.commit()
+                except Exception:
+                    connection.invalidate()  # closing the session releases the lock
+                    raise
+
+
+@contextmanager
+def _sqlite_lock(database: Database) -> Iterator[bool]:
+    holder = new_id()
+    with database.write() as session:
+        database.lock(session, "cron")
+        now = epoch()
+        row = session.get(CronLock, LOCK_NAME)
+        if row is None:
+            session.add(CronLock(name=LOCK_NAME, holder=holder, lease_until=now + LEASE_SECONDS))
+            acquired = True
+        elif row.holder is not None and row.lease_until > now:
+            acquired = False
+        else:
+            row.holder = holder
+            row.lease_until = now + LEASE_SECONDS
+            acquired = True
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with database.write() as session:
+                session.execute(
+                    update(CronLock)
+                    .where(CronLock.name == LOCK_NAME, CronLock.holder == holder)
+                    .values(holder=None, lease_until=0.0)
+                )
+
+
+def cron_lock(database: Database) -> Any:
+    return _pg_lock(database) if database.is_postgresql else _sqlite_lock(database)
+
+
+def _process(job: Job, database: Database, session: Any) -> str:
+    if job.kind == RETRY_JOB:
+        payload = json.loads(job.payload_json)
+        nba_id = payload.get("nextActionId") if isinstance(payload, dict) else None
+        nba = session.get(NextAction, nba_id) if isinstance(nba_id, str) else None
+        if nba is None:
+            return "failed"
+        session.add(
+            OpsEvent(
+                id=new_id(),
+                user_id=nba.user_id,
+                type=EVENT_RETRY_STUB,
+                at=utcnow(),
+                next_action_id=nba.id,
+                action_key=RETRY_JOB,
+                execution_id=None,
+            )
+        )
+        return "done"
+    log.warning("unknown job kind %r", job.kind)
+    return "failed"
+
+
+def _process_one(database: Database) -> bool:
+    with database.write() as session:
+        database.lock(session, "jobs")
+        query = select(Job).where(Job.status == "queued").order_by(Job.created_at, Job.id).limit(1)
+        if database.is_postgresql:
+            query = query.with_for_update(skip_locked=True)
+        job = session.execute(query).scalar_one_or_none()
+        if job is None:
+            return False
+        job.status = _process(job, database, session)
+        job.processed_at = utcnow()
+        return True
+
+
+def run_background_jobs(database: Database) -> dict[str, Any]:
+    with cron_lock(database) as acquired:
+        if not acquired:
+            return {"ok": True, "skipped": "locked"}
+        processed = 0
+        while processed < MAX_JOBS_PER_RUN and _process_one(database):
+            processed += 1
+        ratelimit.purge(database)
+        idempotency.purge(database)
+        return {"ok": True, "processed": processed}

@@ -1,0 +1,131 @@
+"""The one error shape of the contract, and the handlers that enforce it everywhere.
+
+Every error answer is `{"ok": false, "error": {"code", "message"}}`. Unexpected
+exceptions become 500 `internal_error` with a generic message; only the exception's
+type name is logged (its text may carry secrets).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("refapp")
+
+GENERIC_500 = "Something went wrong inside the service."
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+def error_body(code: str, message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message, **(extra or {})}}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, extra), status_code=status, headers=headers)
+
+
+def unauthorized() -> ApiError:
+    return ApiError(401, "unauthorized", "Authentication is required.")
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "not_found", "Not found.")
+
+
+def invalid_body(message: str = "The request body must be a JSON object.") -> ApiError:
+    return ApiError(400, "invalid_body", message)
+
+
+_HTTP_CODES = {
+    400: ("invalid_body", "The request is not valid."),
+    401: ("unauthorized", "Authentication is required."),
+    403: ("forbidden", "Forbidden."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "Method not allowed."),
+    413: ("payload_too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "The request body must be JSON."),
+}
+
+
+async def _api_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, headers=exc.headers, extra=exc.extra)
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "The request failed."))
+    headers = dict(exc.headers or {})
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+async def _validation_error(_request: Request, _exc: Exception) -> Response:
+    return error_response(400, "invalid_body", "The request is not valid.")
+
+
+def install_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+class CatchAllMiddleware:
+    """Turns any exception that escaped the routes into 500 internal_error.
+
+    Nothing is re-raised, so no stack trace reaches a log or the client.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.error("unhandled %s on %s %s", type(exc).__name__, scope.get("method"), scope.get("path"))
+            if started:
+                return
+            response = error_response(500, "internal_error", GENERIC_500)
+            await response(scope, receive, send)

@@ -1,0 +1,112 @@
+"""Test data: POST /api/e2e/fixtures (section 4) and the E2E_EMAIL account seed."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from sqlalchemy import func, select
+
+from refapp.actions import ACTION_KEYS, new_next_action
+from refapp.auth import hash_password, verify_password
+from refapp.db import Database
+from refapp.errors import invalid_body
+from refapp.models import Lead, NextAction, User, new_id
+from refapp.timeutil import utcnow
+
+log = logging.getLogger("refapp")
+
+DEFAULT_NEXT_ACTIONS = 3
+MAX_NEXT_ACTIONS = 50
+SEED_QUEUED = 3
+
+
+def parse_fixture_request(body: object) -> tuple[int, list[str]]:
+    """Validate the fixtures body; raises 400 invalid_body."""
+    if not isinstance(body, dict):
+        raise invalid_body()
+    count: object = body.get("nextActions", DEFAULT_NEXT_ACTIONS)
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise invalid_body("nextActions must be an integer from 1 to 50.")
+    if not 1 <= count <= MAX_NEXT_ACTIONS:
+        raise invalid_body("nextActions must be an integer from 1 to 50.")
+    failing: object = body.get("failingActions", [])
+    if not isinstance(failing, list):
+        raise invalid_body("failingActions must be an array of action keys.")
+    keys: list[str] = []
+    for key in failing:
+        if not isinstance(key, str) or key not in ACTION_KEYS:
+            raise invalid_body("failingActions must be an array of action keys.")
+        if key not in keys:
+            keys.append(key)
+    return count, keys
+
+
+def _new_lead(user: User) -> Lead:
+    return Lead(
+        id=new_id(),
+        user_id=user.id,
+        name=f"Lead {secrets.token_hex(4)}",
+        score=secrets.randbelow(101),
+        created_at=utcnow(),
+    )
+
+
+def create_fixture(database: Database, count: int, failing: list[str]) -> dict[str, Any]:
+    """A brand-new user, one lead and `count` queued next actions."""
+    token = secrets.token_hex(8)
+    email = f"e2e-{token}@fixtures.example.test"
+    password = secrets.token_urlsafe(18)
+    password_hash = hash_password(password)
+    with database.write() as session:
+        user = User(id=new_id(), email=email, password_hash=password_hash, created_at=utcnow())
+        session.add(user)
+        session.flush()  # no ORM relationships: flush parents before children
+        lead = _new_lead(user)
+        session.add(lead)
+        session.flush()
+        actions = [new_next_action(lead, failing=failing) for _ in range(count)]
+        session.add_all(actions)
+    return {
+        "user": {"email": email, "password": password},
+        "lead": {"id": lead.id},
+        "nextActions": [{"id": nba.id, "title": nba.title} for nba in actions],
+    }
+
+
+def seed_account(database: Database, email: str, password: str) -> None:
+    """Ensure the E2E account exists with its password, one lead and >= 3 queued actions.
+
+    Idempotent: run at every start-up; it only tops the queue up.
+    """
+    email = email.strip().lower()
+    with database.write() as session:
+        database.lock(session, "seed-account")
+        user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        if user is None:
+            user = User(id=new_id(), email=email, password_hash=hash_password(password), created_at=utcnow())
+            session.add(user)
+        elif not verify_password(user.password_hash, password):
+            user.password_hash = hash_password(password)
+        session.flush()
+        lead = session.execute(
+            select(Lead).where(Lead.user_id == user.id).order_by(Lead.created_at).limit(1)
+        ).scalar_one_or_none()
+        if lead is None:
+            lead = _new_lead(user)
+            session.add(lead)
+            session.flush()
+        now = utcnow()
+        queued = session.execute(
+            select(func.count())
+            .select_from(NextAction)
+            .where(
+                NextAction.lead_id == lead.id,
+                NextAction.status == "queued",
+                (NextAction.snoozed_until.is_(None)) | (NextAction.snoozed_until <= now),
+            )
+        ).scalar_one()
+        for _ in range(max(0, SEED_QUEUED - int(queued))):
+            session.add(new_next_action(lead))
+    log.info("seeded the E2E account")

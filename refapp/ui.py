@@ -1,0 +1,345 @@
+"""The reference app's browser UI (contract section 9): three small HTML pages.
+
+The pages are plain HTML with one small inline script each; the script talks to the JSON API
+(contract sections 2 to 6) on the same origin with the `session` cookie, so the UI holds no
+business logic of its own. The server side only decides who may see a page: without a valid
+session, `/next-actions` and `/leads/{id}` redirect to `/login`.
+
+Every value from the API is written with `textContent`, never as HTML. Each page carries a
+strict Content-Security-Policy with a per-response nonce and loads nothing from elsewhere.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from refapp.auth import session_user_id
+
+router = APIRouter(include_in_schema=False)
+
+LOGIN_PATH = "/login"
+NEXT_ACTIONS_PATH = "/next-actions"
+
+#: Action keys and their button labels, in the order the buttons appear (contract section 6).
+ACTION_LABELS: tuple[tuple[str, str], ...] = (
+    ("mark_done", "Mark done"),
+    ("snooze_1d", "Snooze 1 day"),
+    ("recompute_score", "Recompute score"),
+    ("run_risk_rules", "Run risk rules"),
+    ("run_next_actions", "Run next actions"),
+    ("retry_failed_deliveries", "Retry failed deliveries"),
+)
+
+_CSS = """
+:root { color-scheme: light dark; font-family: system-ui, sans-serif; line-height: 1.45; }
+body { max-width: 52rem; margin: 0 auto; padding: 1rem; }
+header { display: flex; justify-content: space-between; align-items: center; gap: 1rem; }
+form.login { display: grid; gap: .5rem; max-width: 22rem; }
+label { font-weight: 600; }
+input { font: inherit; padding: .35rem .5rem; }
+button { font: inherit; padding: .3rem .6rem; cursor: pointer; }
+button[disabled] { cursor: progress; opacity: .6; }
+ul.items { list-style: none; padding: 0; }
+ul.items > li { border: 1px solid #8886; border-radius: .4rem; padding: .6rem; margin: .5rem 0; }
+ul.items .title { display: block; font-weight: 600; margin-bottom: .4rem; }
+.actions { display: flex; flex-wrap: wrap; gap: .35rem; }
+[role=status]:not(:empty) { padding: .4rem .6rem; border-left: .3rem solid #2a7; }
+[role=alert]:not(:empty) { padding: .4rem .6rem; border-left: .3rem solid #c33; }
+:focus-visible { outline: .15rem solid #36f; outline-offset: .1rem; }
+"""
+
+# Shared by the scripts: JSON fetches with the session cookie, and the two message regions.
+_COMMON_JS = """
+const say = (ok, text) => {
+  const status = document.getElementById("status");
+  const alert = document.getElementById("alert");
+  status.textContent = "";
+  alert.textContent = "";
+  (ok ? status : alert).textContent = text;
+};
+const api = async (method, path, body, headers) => {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  Object.assign(init.headers, headers || {});
+  const response = await fetch(path, init);
+  let data = null;
+  try { data = await response.json(); } catch (e) { data = null; }
+  return { status: response.status, data, headers: response.headers };
+};
+const toLogin = () => { window.location.assign("/login"); };
+// Only a well-formed error code is shown, never the server's message text.
+const errorCode = (data) => {
+  const code = data && data.error && data.error.code;
+  return typeof code === "string" && /^[a-z][a-z0-9_]{0,63}$/.test(code) ? code : "";
+};
+const uuid = () => {
+  if (window.crypto && typeof window.crypto.randomUUID === "function") {
+    return window.crypto.randomUUID();
+  }
+  // randomUUID needs a secure context; getRandomValues does not.
+  const b = window.crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
+const el = (tag, attrs, text) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+};
+"""
+
+_LOGIN_JS = """
+const form = document.getElementById("login-form");
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = form.querySelector("button[type=submit]");
+  if (button.disabled) return;
+  button.disabled = true;
+  say(true, "");
+  try {
+    const email = form.elements.email.value;
+    const password = form.elements.password.value;
+    const r = await api("POST", "/api/auth/login", { email, password });
+    if (r.status === 200 && r.data && r.data.ok === true) {
+      window.location.assign("/next-actions");
+      return;
+    }
+    if (r.status === 401) say(false, "Sign-in failed: wrong email or password.");
+    else if (r.status === 400) say(false, "Sign-in failed: enter an email and a password.");
+    else if (r.status === 429) say(false, "Sign-in failed: too many attempts, try again later.");
+    else say(false, "Sign-in failed: please try again.");
+  } catch (e) {
+    say(false, "Sign-in failed: the server could not be reached.");
+  }
+  button.disabled = false;
+  form.elements.password.focus();
+});
+"""
+
+_NEXT_ACTIONS_JS = """
+const LABELS = %(labels)s;
+const list = document.getElementById("items");
+const empty = document.getElementById("empty");
+const running = new Set();
+
+const render = (item) => {
+  const li = el("li", { "data-id": item.id });
+  const title = el("a", { class: "title", href: "/leads/" + encodeURIComponent(item.leadId) },
+                   item.title);
+  li.append(title);
+  const group = el("div", { class: "actions", role: "group", "aria-label": `Actions: ${item.title}` });
+  for (const [key, label] of LABELS) {
+    const button = el("button", { type: "button", "data-action": key }, label);
+    button.addEventListener("click", () => run(item.id, key, label, button));
+    group.append(button);
+  }
+  li.append(group);
+  return li;
+};
+
+const refresh = async () => {
+  const r = await api("GET", "/api/next-actions?status=queued");
+  if (r.status === 401) { toLogin(); return; }
+  if (r.status !== 200 || !r.data || !Array.isArray(r.data.items)) {
+    say(false, "Loading next actions failed.");
+    return;
+  }
+  const seen = new Set();
+  const current = new Map(Array.from(list.children, (li) => [li.dataset.id, li]));
+  for (const item of r.data.items) {
+    seen.add(item.id);
+    if (!current.has(item.id)) list.append(render(item));
+  }
+  for (const [id, li] of current) {
+    if (!seen.has(id) && !li.querySelector("button[disabled]")) li.remove();
+  }
+  list.setAttribute("aria-busy", "false");
+  empty.hidden = list.children.length > 0;
+};
+
+const run = async (id, key, label, button) => {
+  // A click that lands while this action runs does nothing (a double click runs it once).
+  const token = id + " " + key;
+  if (running.has(token) || button.disabled) return;
+  running.add(token);
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  let ok = false;
+  let detail = "";
+  try {
+    const r = await api("POST", "/api/next-actions/" + encodeURIComponent(id) + "/execute",
+                        { actionKey: key }, { "Idempotency-Key": uuid() });
+    if (r.status === 401) { toLogin(); return; }
+    ok = r.status === 200 && r.data && r.data.ok === true;
+    if (!ok) {
+      const code = errorCode(r.data);
+      const wait = r.status === 429 ? r.headers.get("Retry-After") : null;
+      detail = code ? ` (${code})` : ` (HTTP ${r.status})`;
+      if (wait && /^[0-9]+$/.test(wait)) detail += `; try again in ${wait} s`;
+    }
+  } catch (e) {
+    detail = " (network error)";
+  } finally {
+    running.delete(token);
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+  say(ok, ok ? `${label} succeeded` : `${label} failed${detail}`);
+  if (ok && (key === "mark_done" || key === "snooze_1d")) {
+    // The item leaves the queue at once; focus moves to its neighbour (or the heading).
+    const li = button.closest("li");
+    if (li) {
+      const next = li.nextElementSibling || li.previousElementSibling;
+      li.remove();
+      const target = next ? next.querySelector("a, button") : document.querySelector("h1");
+      if (target) target.focus();
+    }
+    empty.hidden = list.children.length > 0;
+  }
+  try { await refresh(); } catch (e) { /* the message above stands */ }
+};
+
+document.getElementById("sign-out").addEventListener("click", async () => {
+  try { await api("POST", "/api/auth/logout"); } finally { toLogin(); }
+});
+refresh().catch(() => say(false, "Loading next actions failed."));
+"""
+
+_LEAD_JS = """
+const leadId = document.body.dataset.leadId;
+const main = document.getElementById("lead");
+const when = (value) => {
+  const time = el("time", { datetime: value }, new Date(value).toLocaleString());
+  return time;
+};
+const show = (lead) => {
+  main.replaceChildren();
+  main.append(el("h1", {}, lead.name));
+  main.append(el("p", { class: "score" }, `Score: ${lead.score}`));
+  const scored = el("p", {}, "Score updated: ");
+  if (lead.scoreUpdatedAt) scored.append(when(lead.scoreUpdatedAt));
+  else scored.append("never");
+  main.append(scored);
+  main.append(el("h2", { id: "flags-heading" }, "Risk flags"));
+  const flags = el("ul", { "aria-label": "Risk flags" });
+  for (const flag of lead.riskFlags || []) {
+    flags.append(el("li", {}, `${flag.code} (${flag.severity})`));
+  }
+  main.append(flags);
+  if (!(lead.riskFlags || []).length) main.append(el("p", {}, "No risk flags."));
+  const evaluated = el("p", {}, "Risk evaluated: ");
+  if (lead.riskEvaluatedAt) evaluated.append(when(lead.riskEvaluatedAt));
+  else evaluated.append("never");
+  main.append(evaluated);
+};
+(async () => {
+  const r = await api("GET", "/api/leads/" + encodeURIComponent(leadId));
+  if (r.status === 401) { toLogin(); return; }
+  if (r.status === 200 && r.data) { show(r.data); return; }
+  main.replaceChildren(el("h1", {}, "Lead not found"));
+  say(false, r.status === 404 ? "Loading the lead failed: not found." : "Loading the lead failed.");
+})().catch(() => say(false, "Loading the lead failed."));
+"""
+
+
+def _page(title: str, body: str, script: str, *, body_attrs: str = "", private: bool = True) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
+    document = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+<title>{html.escape(title)}</title>
+<style nonce="{nonce}">{_CSS}</style>
+</head>
+<body{body_attrs}>
+<div id="status" role="status" aria-live="polite"></div>
+<div id="alert" role="alert" aria-live="assertive"></div>
+{body}
+<script nonce="{nonce}">
+"use strict";
+{_COMMON_JS}
+{script}
+</script>
+</body>
+</html>
+"""
+    headers = {
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+            "connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-store" if private else "no-cache",
+    }
+    return HTMLResponse(document, headers=headers)
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse(LOGIN_PATH, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/", response_model=None)
+def home() -> Response:
+    """The home page is the queue (which sends a visitor without a session on to /login)."""
+    return RedirectResponse(NEXT_ACTIONS_PATH, status_code=303)
+
+
+@router.get(LOGIN_PATH, response_model=None)
+def login_page() -> Response:
+    body = """<main>
+<h1>Sign in</h1>
+<form id="login-form" class="login" method="post" action="/login" novalidate>
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>
+</main>"""
+    return _page("Sign in", body, _LOGIN_JS, private=False)
+
+
+@router.get(NEXT_ACTIONS_PATH, response_model=None)
+def next_actions_page(request: Request) -> Response:
+    if session_user_id(request) is None:
+        return _to_login()
+    labels = repr([list(pair) for pair in ACTION_LABELS]).replace("'", '"')
+    body = """<header>
+<h1 tabindex="-1">Next actions</h1>
+<button type="button" id="sign-out">Sign out</button>
+</header>
+<main>
+<ul id="items" class="items" aria-label="Next actions" aria-busy="true"></ul>
+<p id="empty" hidden>Nothing is queued.</p>
+</main>"""
+    return _page("Next actions", body, _NEXT_ACTIONS_JS % {"labels": labels})
+
+
+@router.get("/leads/{lead_id}", response_model=None)
+def lead_page(request: Request, lead_id: str) -> Response:
+    if session_user_id(request) is None:
+        return _to_login()
+    body = """<nav><a href="/next-actions">Back to next actions</a></nav>
+<main id="lead" aria-live="polite"><p>Loading the lead…</p></main>"""
+    attrs = f' data-lead-id="{html.escape(lead_id, quote=True)}"'
+    return _page("Lead", body, _LEAD_JS, body_attrs=attrs)
+
+
+@router.get("/favicon.ico", response_model=None)
+def favicon() -> Response:
+    """No icon: an empty answer instead of a 404 in every page's console."""
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from refapp import __main__ as cli
+from refapp.actions import FIXTURE_SECRET
+from refapp.config import BROKEN_BUILDS, ConfigError, Settings
+
+from .conftest import AppFactory, World
+
+EXPECTED_NAMES = {
+    "no_retry_after",
+    "validate_before_auth",
+    "list_snoozed",
+    "leak_secret",
+    "replay_executes",
+    "other_user_403",
+    "xff_budget",
+    "bad_body_500",
+    "long_idempotency_key_500",
+}
+
+
+def test_the_broken_build_names() -> None:
+    assert set(BROKEN_BUILDS) == EXPECTED_NAMES
+
+
+def test_broken_build_needs_the_allow_switch() -> None:
+    with pytest.raises(ConfigError, match="REFAPP_ALLOW_BROKEN=1"):
+        Settings.from_env({"REFAPP_BROKEN": "leak_secret"})
+    settings = Settings.from_env({"REFAPP_BROKEN": "leak_secret", "REFAPP_ALLOW_BROKEN": "1"})
+    assert settings.broken == "leak_secret"
+    assert Settings.from_env({}).broken is None
+
+
+def test_unknown_broken_name_lists_the_valid_ones() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"REFAPP_BROKEN": "nope", "REFAPP_ALLOW_BROKEN": "1"})
+    for name in EXPECTED_NAMES:
+        assert name in str(caught.value)
+
+
+def test_cli_refuses_to_start(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("REFAPP_BROKEN", "no_retry_after")
+    monkeypatch.delenv("REFAPP_ALLOW_BROKEN", raising=False)
+    assert cli.main(["serve", "--port", "0"]) == 2
+    assert "refusing to start" in capsys.readouterr().err
+    monkeypatch.setenv("REFAPP_BROKEN", "bogus")
+    assert cli.main(["serve", "--port", "0"]) == 2
+    assert "valid names" in capsys.readouterr().err
+
+
+def _broken(make_client: AppFactory, name: str) -> TestClient:
+    return make_client(broken=name)
+
+
+def test_no_retry_after(make_client: AppFactory) -> None:
+    world = World(_broken(make_client, "no_retry_after"))
+    for _ in range(20):
+        world.execute(world.nba_ids[0], "recompute_score")
+    limited = world.execute(world.nba_ids[0], "recompute_score")
+    assert limited.status_code == 429
+    assert "retry-after" not in limited.headers
+
+
+def test_validate_before_auth(make_client: AppFactory) -> None:
+    client = _broken(make_client, "validate_before_auth")
+    world = World(client)
+    response = client.post(f"/api/next-actions/{world.nba_ids[0]}/execute", content=b"[]")
+    assert response.status_code == 400
+
+
+def test_list_snoozed(make_client: AppFactory) -> None:
+    world = World(_broken(make_client, "list_snoozed"))
+    world.execute(world.nba_ids[0], "snooze_1d")
+    ids = {item["id"] for item in world.get("/api/next-actions").json()["items"]}
+    assert world.nba_ids[0] in ids
+
+
+def test_leak_secret(make_client: AppFactory) -> None:
+    world = World(_broken(make_client, "leak_secret"), failingActions=["mark_done"])
+    response = world.execute(world.nba_ids[0], "mark_done")
+    assert response.status_code == 500
+    assert FIXTURE_SECRET not in response.text
+    item = world.get(f"/api/next-actions/{world.nba_ids[0]}").json()
+    assert FIXTURE_SECRET in item["lastExecutionErrorMessage"]
+    executions = world.get(f"/api/next-actions/{world.nba_ids[0]}/executions").json()
+    assert FIXTURE_SECRET in json.dumps(executions)
+
+
+def test_replay_executes(make_client: AppFactory) -> None:
+    world = World(_broken(make_client, "replay_executes"))
+    nba = world.nba_ids[0]
+    for _ in range(2):
+        world.execute(nba, "recompute_score", **{"Idempotency-Key": "k"})
+    assert len(world.get(f"/api/next-actions/{nba}/executions").json()["items"]) == 2
+
+
+def test_other_user_403(make_client: AppFactory) -> None:
+    client = _broken(make_client, "other_user_403")
+    alice, bob = World(client), World(client)
+    assert alice.get(f"/api/next-actions/{bob.nba_ids[0]}").status_code == 403
+
+
+def test_xff_budget(make_client: AppFactory) -> None:
+    world = World(_broken(make_client, "xff_budget"))
+    for i in range(25):
+        response = world.execute(world.nba_ids[0], "recompute_score", **{"X-Forwarded-For": f"10.0.0.{i}"})
+        assert response.status_code == 200
+
+
+def test_bad_body_500(make_client: AppFactory) -> None:
+    world = World(_broken(make_client, "bad_body_500"))
+    response = world.client.post(f"/api/next-actions/{world.nba_ids[0]}/execute", content=b"[]", headers=world.headers)
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+
+
+def test_long_idempotency_key_500(make_client: AppFactory) -> None:
+    world = World(_broken(make_client, "long_idempotency_key_500"))
+    assert world.execute(world.nba_ids[0], "recompute_score", **{"Idempotency-Key": "a" * 200}).status_code == 200
+    response = world.execute(world.nba_ids[0], "recompute_score", **{"Idempotency-Key": "b" * 201})
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+
+
+def test_health_names_the_broken_build(make_client: AppFactory) -> None:
+    client = _broken(make_client, "list_snoozed")
+    assert client.get("/api/health").json()["broken"] == "list_snoozed"
