@@ -1,0 +1,59 @@
+"""Section 1: conventions every answer follows (JSON bodies, the error shape, the Date header)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from contracts import api as c
+
+UNKNOWN_ID = "contract-no-such-id"
+
+
+def _assert_json(response: httpx.Response) -> None:
+    content_type = response.headers.get("content-type", "")
+    assert content_type.split(";")[0].strip().lower() == "application/json", (
+        f"bodies are JSON with Content-Type application/json (section 1); "
+        f"got {content_type!r} on {c.describe(response, 120)}"
+    )
+    c.json_body(response)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        pytest.param("GET", c.HEALTH_PATH, marks=pytest.mark.smoke),
+        pytest.param("GET", c.NEXT_ACTIONS_PATH, marks=pytest.mark.smoke),
+        pytest.param("GET", f"/api/leads/{UNKNOWN_ID}", marks=pytest.mark.smoke),
+        # A POST: the network guard keeps it off production.
+        pytest.param("POST", c.execute_path(UNKNOWN_ID), marks=pytest.mark.mutating),
+    ],
+)
+def test_answers_are_json_with_a_date_header(api: httpx.Client, method: str, path: str) -> None:
+    response = api.request(method, path, json={"actionKey": "mark_done"} if method == "POST" else None)
+    _assert_json(response)
+    c.server_now(response)
+
+
+@pytest.mark.smoke
+def test_error_answers_have_the_error_shape_and_a_clean_message(api: httpx.Client) -> None:
+    response = api.get(c.NEXT_ACTIONS_PATH, headers=c.auth_headers("not-a-real-token"))
+    c.assert_error(response, 401, "unauthorized", secrets=["not-a-real-token"])
+
+
+@pytest.mark.mutating
+def test_unknown_request_fields_are_ignored(fresh: c.User) -> None:
+    nba = fresh.fixture.next_actions[0]
+    response = fresh.execute(nba.id, json={"actionKey": "mark_done", "unknownField": {"nested": [1, 2]}, "note": "x"})
+    body = c.expect_status(response, 200, "unknown extra request fields are ignored (section 1)")
+    assert body.get("ok") is True, f"expected ok true; got {c.describe(response)}"
+    assert fresh.nba(nba.id)["status"] == "done", "the action must still have run"
+
+
+@pytest.mark.mutating
+def test_login_ignores_unknown_fields(fresh: c.User, api: httpx.Client) -> None:
+    response = api.post(
+        c.LOGIN_PATH,
+        json={"email": fresh.email, "password": fresh.password, "remember": True, "x": None},
+    )
+    c.expect_status(response, 200, "unknown extra request fields are ignored (section 1)")

@@ -1,0 +1,208 @@
+"""Section 6: the Idempotency-Key header of the execute route."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts import api as c
+
+pytestmark = pytest.mark.mutating
+
+UNKNOWN_ID = "contract-no-such-id"
+REPLAYED = "idempotent-replayed"
+
+
+def _is_replay(response: httpx.Response) -> bool:
+    value: str = response.headers.get(REPLAYED, "")
+    return value.strip().lower() == "true"
+
+
+def _first(user: c.User, nba_id: str, action_key: str, key: str) -> tuple[httpx.Response, Any]:
+    response = user.execute(nba_id, action_key, idempotency_key=key)
+    assert not _is_replay(response), f"a first request with a key is no replay; got {response.headers}"
+    return response, c.json_body(response)
+
+
+def _ids(user: c.User, nba_id: str) -> list[str]:
+    return [r["id"] for r in user.executions(nba_id)]
+
+
+def _new_ids(user: c.User, nba_id: str, before: list[str]) -> list[str]:
+    """Execution ids added since `before` (a shared account's item may have older ones)."""
+    return [i for i in _ids(user, nba_id) if i not in before]
+
+
+def _assert_replay(first: httpx.Response, replay: httpx.Response) -> None:
+    assert replay.status_code == first.status_code, (
+        f"a replay answers the same status as the first request (section 6): first "
+        f"{c.describe(first)}, replay {c.describe(replay)}"
+    )
+    assert c.json_body(replay) == c.json_body(first), (
+        f"a replay answers the same body (same executionId) as the first request (section 6): "
+        f"first {c.describe(first)}, replay {c.describe(replay)}"
+    )
+    assert _is_replay(replay), (
+        f"a replay carries the header Idempotent-Replayed: true (section 6); got headers "
+        f"{dict(replay.headers)!r} on {c.describe(replay)}"
+    )
+
+
+def test_replay_answers_the_same_and_runs_nothing(fresh: c.User, idem_key: Callable[[], str]) -> None:
+    nba_id, key = fresh.fixture.next_actions[0].id, idem_key()
+    before = _ids(fresh, nba_id)
+    first, body = _first(fresh, nba_id, "recompute_score", key)
+    c.expect_status(first, 200)
+    lead_before = fresh.lead(fresh.fixture.lead_id)["scoreUpdatedAt"]
+    nba_before = fresh.nba(nba_id)
+    replay = fresh.execute(nba_id, "recompute_score", idempotency_key=key)
+    _assert_replay(first, replay)
+    new = _new_ids(fresh, nba_id, before)
+    assert new == [body["executionId"]], f"a replay adds no Execution record (section 6); new records: {new!r}"
+    assert fresh.lead(fresh.fixture.lead_id)["scoreUpdatedAt"] == lead_before, "a replay runs nothing"
+    assert fresh.nba(nba_id)["lastExecutedAt"] == nba_before["lastExecutedAt"], "a replay runs nothing"
+
+
+def test_a_500_is_replayed_too(make_user: c.MakeUser, idem_key: Callable[[], str]) -> None:
+    user = make_user(failing_actions=["run_risk_rules"])
+    nba_id, key = user.fixture.next_actions[0].id, idem_key()
+    first, _ = _first(user, nba_id, "run_risk_rules", key)
+    error = c.assert_error(first, 500, "execution_failed", secrets=user.secrets)
+    replay = user.execute(nba_id, "run_risk_rules", idempotency_key=key)
+    _assert_replay(first, replay)
+    records = user.executions(nba_id)
+    assert [r["id"] for r in records] == [error["executionId"]], (
+        f"a replayed 500 adds no Execution record (section 6); got {records!r}"
+    )
+
+
+@pytest.mark.parametrize("change", ["other-id", "other-action-key", "other-both"])
+def test_key_reused_differently_is_422(fresh: c.User, idem_key: Callable[[], str], change: str) -> None:
+    first_id, other_id = (ref.id for ref in c.need(fresh, 2))
+    key = idem_key()
+    before = {first_id: _ids(fresh, first_id), other_id: _ids(fresh, other_id)}
+    c.expect_status(_first(fresh, first_id, "recompute_score", key)[0], 200)
+    nba_id = first_id if change == "other-action-key" else other_id
+    action_key = "recompute_score" if change == "other-id" else "run_risk_rules"
+    response = fresh.execute(nba_id, action_key, idempotency_key=key)
+    c.assert_error(response, 422, "idempotency_key_reused", secrets=fresh.secrets)
+    assert len(_new_ids(fresh, first_id, before[first_id])) == 1, "a 422 runs nothing"
+    if nba_id != first_id:
+        assert _new_ids(fresh, nba_id, before[nba_id]) == [], "a 422 runs nothing"
+
+
+def test_keys_are_per_user(isolated: c.User, second_user: c.User, idem_key: Callable[[], str]) -> None:
+    key = idem_key()
+    mine, my_body = _first(isolated, isolated.fixture.next_actions[0].id, "mark_done", key)
+    theirs, their_body = _first(second_user, second_user.fixture.next_actions[0].id, "mark_done", key)
+    c.expect_status(mine, 200)
+    c.expect_status(theirs, 200, "the same key from another user is another key (section 6)")
+    assert my_body["executionId"] != their_body["executionId"], "two users' keys are two executions"
+    assert second_user.nba(second_user.fixture.next_actions[0].id)["status"] == "done"
+
+
+def _answered_before_step_5(user: c.User, api: httpx.Client, nba_id: str, key: str, how: str) -> None:
+    headers = {"Idempotency-Key": key}
+    if how == "unauthenticated":
+        response = api.post(c.execute_path(nba_id), json={"actionKey": "mark_done"}, headers=headers)
+        c.assert_error(response, 401, "unauthorized")
+    elif how == "invalid-body":
+        response = user.execute(nba_id, content=b"[]", headers={**headers, **{"Content-Type": "application/json"}})
+        c.assert_error(response, 400, "invalid_body")
+    elif how == "invalid-action-key":
+        response = user.execute(nba_id, "bogus_action", idempotency_key=key)
+        c.assert_error(response, 400, "invalid_action_key")
+    else:
+        response = user.execute(UNKNOWN_ID, "mark_done", idempotency_key=key)
+        c.assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("how", ["unauthenticated", "invalid-body", "invalid-action-key", "unknown-id"])
+def test_requests_answered_before_step_5_do_not_use_the_key(
+    fresh: c.User, api: httpx.Client, idem_key: Callable[[], str], how: str
+) -> None:
+    nba_id, key = fresh.fixture.next_actions[0].id, idem_key()
+    before = _ids(fresh, nba_id)
+    _answered_before_step_5(fresh, api, nba_id, key, how)
+    response, body = _first(fresh, nba_id, "mark_done", key)
+    c.expect_status(response, 200, f"the key was not used by the {how} request (section 6)")
+    assert _new_ids(fresh, nba_id, before) == [body["executionId"]], "the request with the unused key ran once"
+    assert fresh.nba(nba_id)["status"] == "done", "the request with the unused key ran"
+
+
+def test_empty_key_counts_as_absent(fresh: c.User) -> None:
+    nba_id = fresh.fixture.next_actions[0].id
+    before = _ids(fresh, nba_id)
+    first, first_body = _first(fresh, nba_id, "recompute_score", "")
+    second, second_body = _first(fresh, nba_id, "recompute_score", "")
+    c.expect_status(first, 200, "an empty Idempotency-Key counts as absent (section 6)")
+    c.expect_status(second, 200, "an empty Idempotency-Key counts as absent (section 6)")
+    assert first_body["executionId"] != second_body["executionId"], (
+        "two requests with an empty key are two executions (an empty key counts as absent)"
+    )
+    assert len(_new_ids(fresh, nba_id, before)) == 2, "two requests with an empty key are two executions"
+
+
+@pytest.mark.parametrize("length", [1, 255])
+def test_keys_of_1_to_255_characters_are_accepted(request: pytest.FixtureRequest, length: int) -> None:
+    # A 1-character key cannot be unique across runs: it needs a brand-new user (keys live 24 h).
+    fresh: c.User = request.getfixturevalue("isolated" if length == 1 else "fresh")
+    nba_id = fresh.fixture.next_actions[0].id
+    key = ("k" + c.uuid_hex() * 8)[:length]
+    before = _ids(fresh, nba_id)
+    first, body = _first(fresh, nba_id, "recompute_score", key)
+    c.expect_status(first, 200, f"a {length}-character Idempotency-Key must be accepted (section 6)")
+    replay = fresh.execute(nba_id, "recompute_score", idempotency_key=key)
+    _assert_replay(first, replay)
+    assert _new_ids(fresh, nba_id, before) == [body["executionId"]], "a replay adds no Execution record"
+
+
+def test_concurrent_requests_with_one_key_run_once(
+    isolated: c.User, new_client: Callable[..., httpx.Client], idem_key: Callable[[], str]
+) -> None:
+    nba_id, key, threads = isolated.fixture.next_actions[0].id, idem_key(), 8
+    barrier = threading.Barrier(threads)
+    answers: list[httpx.Response | BaseException] = [ValueError("not run")] * threads
+    clients = [new_client() for _ in range(threads)]
+
+    def send(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            answers[n] = clients[n].post(
+                c.execute_path(nba_id),
+                json={"actionKey": "recompute_score"},
+                headers={**isolated.headers(), "Idempotency-Key": key},
+            )
+        except BaseException as error:  # reported below
+            answers[n] = error
+
+    workers = [threading.Thread(target=send, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    responses = [a for a in answers if isinstance(a, httpx.Response)]
+    assert len(responses) == threads, f"every request must get an answer; got {answers!r}"
+    records = isolated.executions(nba_id)
+    assert len(records) == 1, (
+        f"however many requests with one key arrive at once, at most one Execution is created "
+        f"(section 6); got {len(records)}: {records!r}"
+    )
+    execution_id = records[0]["id"]
+    for response in responses:
+        if response.status_code == 409:
+            c.assert_error(response, 409, "idempotency_key_in_flight", secrets=isolated.secrets)
+            continue
+        body = c.expect_status(response, 200, "a concurrent request gets the replay or a 409")
+        assert body.get("executionId") == execution_id, (
+            f"every 200 names the one execution {execution_id}; got {c.describe(response)}"
+        )
+    originals = [r for r in responses if r.status_code == 200 and not _is_replay(r)]
+    assert len(originals) == 1, (
+        f"exactly one request runs the action (200 without Idempotent-Replayed); every other "
+        f"200 is a replay; got {[(r.status_code, r.headers.get(REPLAYED)) for r in responses]}"
+    )

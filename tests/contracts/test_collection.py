@@ -1,0 +1,60 @@
+"""The contract suite's own collection rules: safety marks and the whole-budget test running last."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+from tests.contracts.markdump import PREFIX
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@cache
+def _collected() -> tuple[tuple[str, frozenset[str]], ...]:
+    """Every hand-written contract test, in run order, with its marks (one collection per run)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "E2E_"))}
+    command = [
+        sys.executable, "-m", "pytest", "contracts", "--collect-only", "-q", "-p", "no:randomly",
+        "-p", "tests.contracts.markdump", "--ignore=contracts/fuzz", "--ignore-glob=contracts/test_fuzz*",
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, f"collection failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+    rows = []
+    for line in done.stdout.splitlines():
+        if line.startswith(PREFIX):
+            node, marks = line[len(PREFIX) :].split("\t")
+            rows.append((node, frozenset(filter(None, marks.split(",")))))
+    assert rows, f"nothing collected:\n{done.stdout}"
+    return tuple(rows)
+
+
+def test_every_test_is_mutating_or_smoke() -> None:
+    """A test that is neither could write to production unguarded, or be left out of the smoke run."""
+    stray = [node for node, marks in _collected() if not marks & {"mutating", "smoke"}]
+    assert stray == [], f"every contract test must be marked mutating or smoke; these are neither: {stray}"
+
+
+def test_smoke_tests_are_read_only() -> None:
+    smoke = [node for node, marks in _collected() if "smoke" in marks]
+    assert smoke, "the suite has smoke tests"
+    both = [node for node, marks in _collected() if {"smoke", "mutating"} <= marks]
+    assert both == [], f"a smoke test runs on production and must not be mutating: {both}"
+    posts = [node for node in smoke if "POST" in node]
+    assert posts == [], f"a smoke test must not POST (the network guard blocks it on production): {posts}"
+
+
+def test_whole_budget_tests_run_last() -> None:
+    order = [node for node, _ in _collected()]
+    budget = [node for node, marks in _collected() if "rate_limit_budget" in marks]
+    assert budget, "the suite has a rate_limit_budget test"
+    assert order[-len(budget) :] == budget, f"rate_limit_budget tests must run last; the run ends {order[-3:]}"
+
+
+def test_tests_needing_their_own_user_are_marked_needs_fixtures() -> None:
+    marked = {node for node, marks in _collected() if "needs_fixtures" in marks}
+    for needle in ("test_keys_are_per_user", "test_users_do_not_share_budgets", "test_a_500_is_replayed_too"):
+        assert any(needle in node for node in marked), f"{needle} needs fixtures and must be marked so"
