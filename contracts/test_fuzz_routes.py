@@ -1,0 +1,23 @@
+"""Fuzz every other route of contracts/openapi.yaml (sections 2-5, 7, 8).
+
+As test_fuzz_execute.py, one test per operation. POST /api/auth/logout acts with a token of
+its own (never the pool's); POST /api/cron/background-jobs needs E2E_CRON_SECRET and is
+skipped with a reason without it. See contracts/FUZZING.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.fuzz import schema as fuzz_schema
+from contracts.fuzz.fixtures import _fuzz_figures, fuzz  # noqa: F401 - fixtures the tests use
+from contracts.fuzz.session import FuzzSession
+
+pytestmark = [pytest.mark.mutating]
+
+schema = fuzz_schema.load()
+
+
+@schema.exclude(operation_id="executeNextAction").parametrize()
+def test_fuzz_route(case, fuzz: FuzzSession) -> None:  # noqa: F811
+    fuzz.run(case)
