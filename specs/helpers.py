@@ -1,0 +1,126 @@
+"""How the specs find things on a page: by role, label and accessible name only (contract §9).
+
+Nothing here depends on the reference app's markup, ids or classes, so the specs pass against
+any implementation that meets the contract. The `status` and `alert` regions are filtered by
+their text, since a page may hold more than one (a framework's route announcer, say).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING
+
+from playwright.sync_api import Locator, Page, Response, expect
+
+from contracts.api import NextActionRef
+
+if TYPE_CHECKING:
+    from specs.accounts import Account
+
+#: Action key -> its button's accessible name (contract section 6).
+LABELS: dict[str, str] = {
+    "mark_done": "Mark done",
+    "snooze_1d": "Snooze 1 day",
+    "recompute_score": "Recompute score",
+    "run_risk_rules": "Run risk rules",
+    "run_next_actions": "Run next actions",
+    "retry_failed_deliveries": "Retry failed deliveries",
+}
+
+SUCCEEDED = re.compile(r"succeeded", re.IGNORECASE)
+FAILED = re.compile(r"failed", re.IGNORECASE)
+LOGIN_URL = re.compile(r"/login(?:[?#].*)?$")
+NEXT_ACTIONS_URL = re.compile(r"/next-actions(?:[?#].*)?$")
+
+
+def queue(page: Page) -> Locator:
+    """The list named "Next actions"."""
+    return page.get_by_role("list", name="Next actions", exact=True)
+
+
+def item(page: Page, title: str) -> Locator:
+    """The queue's list item holding `title`."""
+    return queue(page).get_by_role("listitem").filter(has_text=title)
+
+
+def button(page: Page, title: str, action_key: str) -> Locator:
+    """The button of `action_key` on the item holding `title`."""
+    return item(page, title).get_by_role("button", name=LABELS[action_key], exact=True)
+
+
+def open_queue(page: Page, *titles: str) -> None:
+    """Go to /next-actions and wait until the items holding `titles` show."""
+    page.goto("/next-actions")
+    for title in titles:
+        expect(item(page, title)).to_be_visible()
+
+
+def expect_succeeded(page: Page) -> None:
+    """A `status` region says "succeeded"."""
+    expect(page.get_by_role("status").filter(has_text=SUCCEEDED).first).to_be_visible()
+
+
+def expect_failed(page: Page) -> None:
+    """An `alert` says "failed"."""
+    expect(page.get_by_role("alert").filter(has_text=FAILED).first).to_be_visible()
+
+
+def run_action(page: Page, title: str, action_key: str) -> None:
+    """Click the action's button on the item holding `title` (the item must be showing)."""
+    button(page, title, action_key).click()
+
+
+def expect_gone_after_reload(page: Page, gone: str, still_there: str) -> None:
+    """Reload; once `still_there` shows (so the list has loaded), `gone` must not."""
+    page.reload()
+    expect(item(page, still_there)).to_be_visible()
+    expect(item(page, gone)).to_have_count(0)
+
+
+def score_text(score: int) -> re.Pattern[str]:
+    """The text "Score: <n>", not matching a longer number ("Score: 4" is not "Score: 42")."""
+    return re.compile(rf"Score:\s*{score}(?!\d)")
+
+
+def act(page: Page, me: Account, nba: NextActionRef, action_key: str, *, double: bool = False) -> None:
+    """Click (or `double`-click) the action's button on `nba`'s item; wait for "succeeded".
+
+    With the shared E2E_EMAIL account (whose rate-limit budget the whole run spends), a
+    "failed" that ran nothing (no new execution record) is taken for a rate limit: wait out
+    its Retry-After (61 s when the page's requests do not show one), reload, and click once
+    more. A fresh fixtures user has a budget of its own and gets no second chance.
+    """
+
+    def click() -> None:
+        target = button(page, nba.title, action_key)
+        if double:
+            target.dblclick()
+        else:
+            target.click()
+
+    if not me.shared:
+        click()
+        expect_succeeded(page)
+        return
+    ran_before = len(me.user.executions(nba.id))
+    retry_after: list[str] = []
+
+    def on_response(response: Response) -> None:
+        if response.status == 429 and "/execute" in response.url:
+            retry_after.append(response.headers.get("retry-after", ""))
+
+    page.on("response", on_response)
+    click()
+    succeeded = page.get_by_role("status").filter(has_text=SUCCEEDED)
+    failed = page.get_by_role("alert").filter(has_text=FAILED)
+    expect(succeeded.or_(failed).first).to_be_visible()
+    if succeeded.count() == 0:
+        assert len(me.user.executions(nba.id)) == ran_before, f"{LABELS[action_key]} ran and failed on {nba.title!r}"
+        wait = int(retry_after[-1]) if retry_after and retry_after[-1].isdigit() else 60
+        time.sleep(min(wait, 60) + 1)
+        page.reload()
+        expect(item(page, nba.title)).to_be_visible()
+        click()
+    page.remove_listener("response", on_response)
+    expect_succeeded(page)

@@ -1,0 +1,26 @@
+"""A double click on an action button runs the action once."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from specs.accounts import MakeAccount
+from specs.helpers import act, button, open_queue
+
+pytestmark = pytest.mark.mutating
+
+
+def test_double_click_runs_the_action_once(page: Page, sign_in: MakeAccount) -> None:
+    me = sign_in(next_actions=1)
+    nba = me.next_actions[0]
+    ran_before = len(me.user.executions(nba.id))  # 0 for a fixtures user
+    open_queue(page, nba.title)
+    act(page, me, nba, "recompute_score", double=True)
+    # Ready again means the page is done with this click, whatever it sent.
+    expect(button(page, nba.title, "recompute_score")).to_be_enabled()
+
+    executions = me.user.executions(nba.id)
+    new = executions[: len(executions) - ran_before]  # newest first
+    assert len(new) == 1, f"a double click should run the action once; got {new}"
+    assert new[0]["actionKey"] == "recompute_score", new
