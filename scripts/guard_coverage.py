@@ -1,0 +1,137 @@
+"""Guard coverage: the whole suite against the reference app posing as production.
+
+The team's checklist says "the mutation guard covers all mutating specs". This
+proves it: the reference app listens on 127.0.0.2, listed as production, and the
+whole suite (contracts, fuzzing, browser specs) runs against it twice.
+
+1. Without the override: every test marked `mutating` must be skipped by the
+   guard, no test may be failed by the network guard (that would be a missing
+   marker), nothing may fail at all, and the app's own access log must show zero
+   state-changing requests.
+2. With E2E_ALLOW_PROD_SCORE=1 against a fresh app: the suite must pass.
+
+Run: .tools/bin/uv run python scripts/guard_coverage.py [extra pytest args]
+Exits non-zero, saying why, when any of that does not hold.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from safety.embedded import EmbeddedApp  # noqa: E402
+from safety.summary import GUARD_SKIPPED, MUTATING, TAG  # noqa: E402
+
+PROD_HOST = "127.0.0.2"
+SUITE = ["contracts", "specs"]
+READ_ONLY = {"GET", "HEAD", "OPTIONS"}
+ARTIFACTS = ROOT / "artifacts" / "guard-coverage"
+
+
+@dataclass
+class Outcome:
+    total: int = 0
+    failed: list[str] = field(default_factory=list)
+    mutating: list[str] = field(default_factory=list)
+    guard_skipped: list[str] = field(default_factory=list)
+    passed_mutating: list[str] = field(default_factory=list)
+
+
+def read_junit(path: Path) -> Outcome:
+    outcome = Outcome()
+    # Our own pytest run wrote this file a moment ago: trusted input.
+    for case in ET.parse(path).getroot().iter("testcase"):  # noqa: S314
+        name = f"{case.get('classname')}::{case.get('name')}"
+        outcome.total += 1
+        tags = {p.get("value") for p in case.iter("property") if p.get("name") == TAG}
+        if case.find("failure") is not None or case.find("error") is not None:
+            outcome.failed.append(name)
+        if MUTATING in tags:
+            outcome.mutating.append(name)
+            if GUARD_SKIPPED in tags:
+                outcome.guard_skipped.append(name)
+            elif case.find("skipped") is None:
+                outcome.passed_mutating.append(name)
+    return outcome
+
+
+def run_suite(label: str, allow: bool, extra: list[str]) -> tuple[int, Outcome, list[str], str]:
+    app = EmbeddedApp(host=PROD_HOST)
+    app.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if k not in ("E2E_ALLOW_PROD_SCORE", "E2E_BASE_URL")}
+        env["E2E_PROD_HOSTS"] = ",".join(filter(None, [env.get("E2E_PROD_HOSTS", ""), PROD_HOST]))
+        env["E2E_CRON_SECRET"] = app.cron_secret
+        if allow:
+            env["E2E_ALLOW_PROD_SCORE"] = "1"
+        junit = ARTIFACTS / f"{label}.xml"
+        command = [
+            sys.executable, "-m", "pytest", *SUITE, f"--base-url={app.url}",
+            f"--junitxml={junit}", "-o", "junit_family=xunit1", "-p", "xdist", "-n", "2", "-q", *extra,
+        ]  # fmt: skip
+        print(f"==> guard coverage ({label}): {' '.join(command[3:])}", flush=True)
+        completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        (ARTIFACTS / f"{label}.log").write_text(completed.stdout + completed.stderr)
+        writes = [line for line in app.access_log.read_text().splitlines() if line.split(" ", 1)[0] not in READ_ONLY]
+        tail = "\n".join(completed.stdout.splitlines()[-25:])
+        return completed.returncode, read_junit(junit), writes, tail
+    finally:
+        app.stop()
+
+
+def main() -> int:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    extra = sys.argv[1:]
+    problems: list[str] = []
+
+    code, outcome, writes, tail = run_suite("without-override", allow=False, extra=extra)
+    print(tail)
+    unguarded = sorted(set(outcome.mutating) - set(outcome.guard_skipped))
+    print(
+        f"without the override: {outcome.total} tests, {len(outcome.mutating)} mutating, "
+        f"{len(outcome.guard_skipped)} skipped by the guard, {len(outcome.failed)} failed or errored, "
+        f"{len(writes)} state-changing requests received by the app"
+    )
+    if not outcome.mutating:
+        problems.append("no mutating test was collected: the run proves nothing.")
+    if unguarded:
+        problems.append("mutating tests not skipped by the guard:\n  " + "\n  ".join(unguarded))
+    if outcome.failed:
+        problems.append(
+            "tests failed against the production stand-in (a network-guard failure means a missing "
+            "@pytest.mark.mutating):\n  " + "\n  ".join(outcome.failed)
+        )
+    if writes:
+        problems.append("the app received state-changing requests:\n  " + "\n  ".join(writes[:20]))
+    if code not in (0,):
+        problems.append(f"pytest exited with {code} without the override (log: {ARTIFACTS / 'without-override.log'}).")
+
+    code, outcome, writes, tail = run_suite("with-override", allow=True, extra=extra)
+    print(tail)
+    print(
+        f"with E2E_ALLOW_PROD_SCORE=1: {outcome.total} tests, {len(outcome.passed_mutating)} mutating tests ran, "
+        f"{len(outcome.failed)} failed or errored, {len(writes)} state-changing requests received"
+    )
+    if code != 0:
+        problems.append(
+            f"with E2E_ALLOW_PROD_SCORE=1 the suite did not pass (exit {code}; log: {ARTIFACTS / 'with-override.log'})."
+        )
+    if not outcome.passed_mutating:
+        problems.append("with the override no mutating test ran: the override had no effect.")
+
+    if problems:
+        print("\nguard coverage FAILED:\n- " + "\n- ".join(problems))
+        return 1
+    print("\nguard coverage OK: every mutating test was held back, and nothing reached the production stand-in.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
