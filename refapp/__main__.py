@@ -30,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any)")
     serve.add_argument("--fd", type=int, default=None, help="serve on an inherited, already-listening socket")
     commands.add_parser("migrate", help="apply the database migrations and exit")
+    commands.add_parser(
+        "clinic",
+        help="check the migration chain on the clean database in DATABASE_URL (it is left at head)",
+    )
     return parser
 
 
@@ -74,6 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         migrate.upgrade(settings.database_url)
         print(f"refapp: database at revision {migrate.head_revision()}")
         return 0
+    if args.command == "clinic":
+        from refapp.clinic import run_clinic
+
+        report = run_clinic(Settings.from_env_database_url())
+        print(f"migration clinic on {report.database}")
+        for finding in report.findings:
+            print(f"  {finding}")
+        print("migration clinic: " + ("all checks passed" if report.ok else "FAILED"))
+        return 0 if report.ok else 1
     if not is_loopback(args.host):
         parser.error(f"--host {args.host!r} is not a loopback address (127.0.0.0/8 or ::1)")
     if not 0 <= args.port <= 65535:
