@@ -37,18 +37,26 @@ def _die_with_parent() -> None:
 
 
 class EmbeddedApp:
-    """One reference-app process with its own SQLite database and cron secret."""
+    """The reference app with its own SQLite database and cron secret.
 
-    def __init__(self, extra_env: dict[str, str] | None = None, host: str = "127.0.0.1") -> None:
+    `processes` > 1 starts that many server processes on the one listening socket (the
+    kernel spreads connections between them), as a multi-instance deployment would run;
+    they share the database, so set DATABASE_URL in `extra_env` to use a server database.
+    """
+
+    def __init__(self, extra_env: dict[str, str] | None = None, host: str = "127.0.0.1", processes: int = 1) -> None:
         if not host.startswith("127."):
             # Servers this project starts listen on loopback only.
             raise ValueError(f"the embedded app listens on loopback only; {host!r} is not in 127.0.0.0/8.")
+        if processes < 1:
+            raise ValueError(f"the embedded app needs at least one process, not {processes}.")
         self.host = host
+        self.processes = processes
         self.workdir = Path(tempfile.mkdtemp(prefix="e2e-refapp-"))
         self.cron_secret = secrets.token_urlsafe(24)
         self.access_log = self.workdir / "access.log"
         self._extra_env = extra_env or {}
-        self._process: subprocess.Popen[bytes] | None = None
+        self._processes: list[subprocess.Popen[bytes]] = []
         self.url = ""
 
     def start(self) -> str:
@@ -73,42 +81,52 @@ class EmbeddedApp:
                 env.pop(name, None)
         log = (self.workdir / "server.log").open("wb")
         try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "refapp", "serve", "--fd", str(listener.fileno())],
-                pass_fds=(listener.fileno(),),
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
+            for _ in range(self.processes):
+                self._processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "refapp", "serve", "--fd", str(listener.fileno())],
+                        pass_fds=(listener.fileno(),),
+                        env=env,
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                        preexec_fn=_die_with_parent,
+                    )
+                )
         finally:
             listener.close()
             log.close()
         self._wait_healthy()
         return self.url
 
+    @property
+    def pids(self) -> list[int]:
+        return [process.pid for process in self._processes]
+
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         with httpx.Client(trust_env=False, timeout=2.0) as client:
             while time.monotonic() < deadline:
-                assert self._process is not None
-                if self._process.poll() is not None:
-                    raise EmbeddedAppError(
-                        f"the embedded reference app exited with code {self._process.returncode} "
-                        f"before answering /api/health. Its log ends with:\n{self.log_tail()}"
-                    )
+                for process in self._processes:
+                    if process.poll() is not None:
+                        code, tail = process.returncode, self.log_tail()
+                        self.stop()
+                        raise EmbeddedAppError(
+                            f"the embedded reference app exited with code {code} "
+                            f"before answering /api/health. Its log ends with:\n{tail}"
+                        )
                 try:
                     if client.get(f"{self.url}/api/health").status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
                 time.sleep(0.05)
+        tail = self.log_tail()
         self.stop()
         raise EmbeddedAppError(
             f"the embedded reference app did not answer {self.url}/api/health within "
-            f"{START_TIMEOUT:g} s. Its log ends with:\n{self.log_tail()}"
+            f"{START_TIMEOUT:g} s. Its log ends with:\n{tail}"
         )
 
     def log_tail(self, lines: int = 20) -> str:
@@ -118,15 +136,17 @@ class EmbeddedApp:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
-        """Stop the process group (TERM, then KILL) and remove the working directory."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
+        """Stop every process group (TERM, then KILL) and remove the working directory."""
+        processes, self._processes = self._processes, []
+        for process in processes:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
             try:
-                os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=5)
-            except ProcessLookupError:
-                pass
         shutil.rmtree(self.workdir, ignore_errors=True)
