@@ -92,6 +92,9 @@ def test_fuzz_stateful(fuzz: FuzzSession) -> None:  # noqa: F811
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
-            phases=[hypothesis.Phase.generate, hypothesis.Phase.shrink],
+            # No shrinking: a replay meets a server whose state has moved on (new ids, other
+            # links), which Hypothesis reports as FlakyStrategyDefinition and hides the real
+            # failure; the first failing scenario is reported as it ran, with its seed.
+            phases=[hypothesis.Phase.generate],
         )
     )
