@@ -74,6 +74,8 @@ BAD_BODIES: dict[str, bytes] = {
     "number": b"3",
     "null": b"null",
     "not-json": b"{nextActions",
+    # Not JSON and not empty either ("a missing or empty body means {}"): found by the fuzzer.
+    "vertical-tab": b"\x0b",
     "n-zero": b'{"nextActions": 0}',
     "n-51": b'{"nextActions": 51}',
     "n-negative": b'{"nextActions": -1}',

@@ -48,7 +48,9 @@ async def read_json(request: Request, *, empty: object = _NO_BODY) -> object:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise invalid_body("The request body is too large.")
-    if not raw.strip():
+    # Only a body of no bytes is empty: whitespace such as a lone vertical tab is not JSON
+    # (JSON's own whitespace around nothing is not a document either), so it is invalid_body.
+    if not raw:
         if empty is _NO_BODY:
             raise invalid_body()
         return empty
