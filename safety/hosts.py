@@ -87,8 +87,9 @@ def canonical_host(raw: str) -> str | None:
 
 
 def _canonical_ipv6(text: str) -> str | None:
+    # A zone id (`fe80::1%eth0`, `%25eth0` in a URL) picks an interface, not another address.
     try:
-        address = ipaddress.IPv6Address(text)
+        address = ipaddress.IPv6Address(text.partition("%")[0])
     except ValueError:
         return None
     if address.ipv4_mapped is not None:
@@ -155,7 +156,8 @@ class HostPolicy:
             origin = f"{scheme}://{rest[:cut]}"
             if not _UNCACHEABLE.search(origin):
                 return self._classify_origin(origin + "/")
-        return self._classify_url(url)
+        # Otherwise the whole URL is the key: rarer, but a pure function of it all the same.
+        return self._classify_origin(url)
 
     def _classify_url(self, url: str) -> Verdict:
         readings = _readings(url)
@@ -178,7 +180,26 @@ class HostPolicy:
         return worst
 
     def _classify_host(self, raw: str) -> Verdict:
-        host = canonical_host(raw)
+        verdict = self._classify_canonical(raw, canonical_host(raw))
+        if raw.isascii() or verdict.is_prod:
+            return verdict
+        # The standard library's sockets (http.client, urllib) encode a Unicode name with
+        # IDNA 2003, which maps ß, ς and joiners unlike WHATWG's UTS 46: both readings count.
+        try:
+            legacy = raw.strip().encode("idna").decode("ascii")
+        except UnicodeError:
+            return verdict  # such a socket cannot resolve the name at all
+        other = self._classify_canonical(legacy, canonical_host(legacy))
+        if _RANK[other.target_class] <= _RANK[verdict.target_class]:
+            return verdict
+        return Verdict(
+            other.host,
+            other.target_class,
+            f"{raw!r} is {verdict.host} to browsers but {other.host} to Python's sockets (IDNA 2003); "
+            "the strictest reading counts. " + other.reason,
+        )
+
+    def _classify_canonical(self, raw: str, host: str | None) -> Verdict:
         if host is None:
             return Verdict(
                 raw,
@@ -216,9 +237,11 @@ def _entries(pairs: Iterable[tuple[str, str]]) -> Iterable[tuple[str, str]]:
     for entry, source in pairs:
         host = canonical_host(entry) if not _NOT_IN_A_HOST.search(entry) else None
         bare = entry.strip().strip("[]")
-        if host is None or (":" in bare and _canonical_ipv6(bare) is None) or "*" in entry:
+        empty_label = host is not None and "" in host.split(".")
+        if host is None or empty_label or (":" in bare and _canonical_ipv6(bare) is None) or "*" in entry:
             raise HostEntryError(
                 f"{entry!r} in {source} is not a host: list bare host names or addresses such as "
-                "staging.example.com or 127.0.0.2, separated by commas (no scheme, port, path or wildcard)."
+                "staging.example.com or 127.0.0.2, separated by commas "
+                "(no scheme, port, path, wildcard or empty label)."
             )
         yield host, source

@@ -13,11 +13,16 @@ import http.client
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import httpcore
 import httpx
+from httpcore._async.http11 import AsyncHTTP11Connection
+from httpcore._sync.http11 import HTTP11Connection
 
 from safety.hosts import HostPolicy
 from safety.override import OVERRIDE_ENV
 
+# HTTP methods are case-sensitive (RFC 9110 9.1): `get` is not GET, and a server may
+# well treat it as a write. Only these exact spellings pass.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -62,7 +67,6 @@ class NetworkGuard:
         `host` is the host the client has already parsed and will connect to; without
         it the URL is classified under every parser's reading.
         """
-        method = method.upper()
         if method in SAFE_METHODS:
             return
         verdict = self.policy.classify_url(url) if host is None else self.policy.classify_host(host)
@@ -94,12 +98,43 @@ def check(method: str, url: str, via: str, host: str | None = None) -> None:
         _guards[-1].check(method, url, via, host)
 
 
+def check_wire(method: str, scheme: str, host: str, port: int | None, target: str, via: str) -> None:
+    """Check a request as it goes on the wire: over a connection to `host`, with request-target `target`.
+
+    The connection host is what the bytes reach, whatever the URL or a Host header
+    says. An absolute-form target (`POST http://other/x`, what a forward proxy is
+    sent) is checked as well: the connection host may forward it, or serve it itself.
+    """
+    if not _guards:
+        return
+    origin = f"{scheme}://{_bracket(host)}" + (f":{port}" if port is not None else "")
+    if "://" in target:
+        check(method, target, via)
+        check(method, origin + "/", f"{via}, request-target {redact(target)}", host)
+    else:
+        check(method, origin + target, via, host)
+
+
+def _httpx_host(request: httpx.Request) -> str:
+    # raw_host is the ASCII (IDNA) name httpcore connects to; `.host` would be its Unicode form.
+    return request.url.raw_host.decode("ascii", "replace")
+
+
 def _httpx_hook(request: httpx.Request) -> None:
-    check(request.method, str(request.url), "httpx", request.url.host)
+    check(request.method, str(request.url), "httpx", _httpx_host(request))
 
 
 async def _httpx_async_hook(request: httpx.Request) -> None:
-    check(request.method, str(request.url), "httpx", request.url.host)
+    check(request.method, str(request.url), "httpx", _httpx_host(request))
+
+
+def _httpcore_check(request: httpcore.Request) -> None:
+    method = request.method.decode("latin-1")
+    url = request.url
+    target = url.target.decode("latin-1")
+    if method == "CONNECT" and not target.startswith("/"):
+        return  # a proxy tunnel being opened; the requests inside it are checked on their own connection
+    check_wire(method, url.scheme.decode("ascii"), url.host.decode("ascii", "replace"), url.port, target, "httpcore")
 
 
 def httpx_event_hooks() -> dict[str, list[Callable[..., Any]]]:
@@ -123,25 +158,38 @@ def install(guard: NetworkGuard) -> None:
     _originals["httpx"] = httpx.HTTPTransport.handle_request
     _originals["httpx_async"] = httpx.AsyncHTTPTransport.handle_async_request
     _originals["http.client"] = http.client.HTTPConnection.putrequest
+    _originals["httpcore"] = HTTP11Connection.handle_request
+    _originals["httpcore_async"] = AsyncHTTP11Connection.handle_async_request
 
     def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
-        check(request.method, str(request.url), "httpx transport", request.url.host)
+        check(request.method, str(request.url), "httpx transport", _httpx_host(request))
         response: httpx.Response = _originals["httpx"](self, request)
         return response
 
     async def handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
-        check(request.method, str(request.url), "httpx transport", request.url.host)
+        check(request.method, str(request.url), "httpx transport", _httpx_host(request))
         response: httpx.Response = await _originals["httpx_async"](self, request)
         return response
 
+    def connection_request(self: HTTP11Connection, request: httpcore.Request) -> httpcore.Response:
+        _httpcore_check(request)
+        response: httpcore.Response = _originals["httpcore"](self, request)
+        return response
+
+    async def connection_async_request(self: AsyncHTTP11Connection, request: httpcore.Request) -> httpcore.Response:
+        _httpcore_check(request)
+        response: httpcore.Response = await _originals["httpcore_async"](self, request)
+        return response
+
     def putrequest(self: http.client.HTTPConnection, method: str, url: str, *args: Any, **kwargs: Any) -> None:
-        target, host = _http_client_target(self, url)
-        check(method, target, "http.client", host)
+        _check_http_client(self, method, url)
         _originals["http.client"](self, method, url, *args, **kwargs)
 
     httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
     httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
     http.client.HTTPConnection.putrequest = putrequest  # type: ignore[method-assign]
+    HTTP11Connection.handle_request = connection_request  # type: ignore[method-assign]
+    AsyncHTTP11Connection.handle_async_request = connection_async_request  # type: ignore[method-assign]
 
 
 def uninstall(guard: NetworkGuard) -> None:
@@ -153,17 +201,19 @@ def uninstall(guard: NetworkGuard) -> None:
     httpx.HTTPTransport.handle_request = _originals.pop("httpx")  # type: ignore[method-assign]
     httpx.AsyncHTTPTransport.handle_async_request = _originals.pop("httpx_async")  # type: ignore[method-assign]
     http.client.HTTPConnection.putrequest = _originals.pop("http.client")  # type: ignore[method-assign]
+    HTTP11Connection.handle_request = _originals.pop("httpcore")  # type: ignore[method-assign]
+    AsyncHTTP11Connection.handle_async_request = _originals.pop("httpcore_async")  # type: ignore[method-assign]
 
 
-def _http_client_target(conn: http.client.HTTPConnection, url: str) -> tuple[str, str | None]:
-    """What an http.client request really reaches: the tunnel host, a proxy's absolute URL, or conn.host."""
+def _check_http_client(conn: http.client.HTTPConnection, method: str, url: str) -> None:
+    """What an http.client request really reaches: the tunnel host through a proxy, else conn.host."""
     tunnel_host: str | None = getattr(conn, "_tunnel_host", None)
     if tunnel_host:
-        return f"https://{_bracket(tunnel_host)}{url}", tunnel_host
-    if "://" in url:
-        return url, None  # through a plain HTTP proxy the request line holds the absolute target
+        port: int | None = getattr(conn, "_tunnel_port", None)
+        check_wire(method, "https", tunnel_host, port, url, "http.client")
+        return
     scheme = "https" if isinstance(conn, http.client.HTTPSConnection) else "http"
-    return f"{scheme}://{_bracket(conn.host)}:{conn.port}{url}", conn.host
+    check_wire(method, scheme, conn.host, conn.port, url, "http.client")
 
 
 def _bracket(host: str) -> str:

@@ -22,6 +22,7 @@ from playwright.sync_api import sync_playwright
 
 PROD = {prod!r}
 LOCAL = {local!r}
+REDIRECTOR = {redirector!r}  # a local host that answers everything with a 307 to production
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,21 @@ def test_route_that_rewrites_the_method(page):
     page.route("**/api/rewrite", lambda route: route.continue_(method="DELETE"))
     page.goto(PROD + "/page")
     page.evaluate("fetch('/api/rewrite').then(() => 'sent', () => 'refused')")
+
+
+def test_form_redirected_to_prod_by_a_local_host(page):
+    # Chromium follows a 307 itself, keeping the POST, and Playwright never routes the hop.
+    page.goto(LOCAL + "/page")
+    page.set_content(
+        '<form method="post" action="' + REDIRECTOR + '/api/redirected-form"><button>go</button></form>'
+    )
+    page.get_by_role("button", name="go").click()
+    page.wait_for_load_state()
+
+
+def test_page_request_redirected_to_prod(page):
+    # APIRequestContext follows redirects inside Playwright's driver, keeping the method on a 307.
+    page.request.post(REDIRECTOR + "/api/redirected-request", data="x")
 
 
 def test_page_request(page):
@@ -122,6 +138,8 @@ BLOCKED = [
     "test_context_request_with_base_url",
     "test_playwright_request",
     "test_websocket",
+    "test_form_redirected_to_prod_by_a_local_host",
+    "test_page_request_redirected_to_prod",
 ]
 
 
@@ -131,8 +149,20 @@ def test_every_playwright_path_to_prod_is_blocked(pytester: pytest.Pytester, pro
         launch = {**find_chromium(os.environ).launch_args({}), "headless": True}
     except BrowserNotFound as error:
         pytest.fail(str(error), pytrace=False)
-    pytester.makepyfile(INNER.format(prod=prod.url, local=local.url, launch=launch, prod_host=f"127.0.0.2:{prod.port}"))
-    result = pytester.runpytest_subprocess(f"--base-url={local.url}", "-rf")
+    redirector = StandIn("127.0.0.1", redirect_to=prod.url, redirect_status=307).start()
+    try:
+        pytester.makepyfile(
+            INNER.format(
+                prod=prod.url,
+                local=local.url,
+                redirector=redirector.url,
+                launch=launch,
+                prod_host=f"127.0.0.2:{prod.port}",
+            )
+        )
+        result = pytester.runpytest_subprocess(f"--base-url={local.url}", "-rf")
+    finally:
+        redirector.stop()
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed") == len(BLOCKED), result.stdout.str()
     assert outcomes.get("passed") == 3, result.stdout.str()

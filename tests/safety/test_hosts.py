@@ -100,6 +100,21 @@ def test_disagreement_is_explained() -> None:
     assert "evenslouis.ca" in verdict.reason
 
 
+def test_zone_id_does_not_hide_a_prod_ipv6_entry() -> None:
+    policy = HostPolicy(prod_hosts=[("::1", "E2E_PROD_HOSTS")])
+    assert policy.classify_url("http://[::1%25lo]/").is_prod
+    assert policy.classify_host("::1%lo").is_prod
+
+
+@pytest.mark.parametrize("host", ["straße.example", "STRASSE.example"])
+def test_safe_unicode_entry_counts_only_where_every_client_reads_it(host: str) -> None:
+    # Browsers and httpx (UTS 46) keep ß; Python's sockets (IDNA 2003) turn it into "ss".
+    policy = HostPolicy(safe_hosts=[("straße.example", "E2E_SAFE_HOSTS")])
+    verdict = policy.classify_host(host)
+    assert verdict.is_prod, verdict.reason
+    assert policy.classify_host("xn--strae-oqa.example").target_class is SAFE
+
+
 def test_prod_entry_also_listed_safe_stays_prod() -> None:
     policy = HostPolicy(safe_hosts=[("evenslouis.ca", "a")], prod_hosts=[("evenslouis.ca", "b")])
     assert policy.classify_url("https://evenslouis.ca/").is_prod
@@ -119,6 +134,8 @@ def test_prod_entry_also_listed_safe_stays_prod() -> None:
         ("a@b", None),
         ("", None),
         ("[zz::1]", None),
+        ("fe80::1%eth0", "fe80::1"),  # a zone id names an interface, not another address
+        ("[::ffff:127.0.0.2%25lo]", "127.0.0.2"),
     ],
 )
 def test_canonical_host(host: str, canonical: str | None) -> None:
@@ -126,7 +143,18 @@ def test_canonical_host(host: str, canonical: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "entry", ["https://staging.example.com/", "staging.example.com:8443", "*.example.com", "a@b", "[zz::1]", "x/y"]
+    "entry",
+    [
+        "https://staging.example.com/",
+        "staging.example.com:8443",
+        "*.example.com",
+        "a@b",
+        "[zz::1]",
+        "x/y",
+        ".example.com",  # would never match anything: refused, not silently ignored
+        "staging..example.com",
+        "staging.example.com..",
+    ],
 )
 def test_bad_entries_are_refused_naming_value_and_source(entry: str) -> None:
     with pytest.raises(HostEntryError) as raised:
