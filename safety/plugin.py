@@ -120,7 +120,9 @@ def _apply_guard(item: pytest.Item, state: SafetySession) -> GuardDecision:
     decision = state.decision()
     if decision.outcome == "skip":
         _tag(item, GUARD_SKIPPED)
-        pytest.skip(decision.reason)
+        # Reported at the test's own location (as a skip marker is), not at this line, so
+        # `-rs` names each skipped test instead of lumping them all under the plugin.
+        raise pytest.skip.Exception(decision.reason, _use_item_location=True)
     if decision.outcome == "error":
         _tag(item, GUARD_ERRORED)
         pytest.fail(f"production guard: {decision.reason}", pytrace=False)
@@ -144,9 +146,14 @@ def pytest_runtest_makereport(
         if (TAG, BLOCKED) not in report.user_properties:
             report.user_properties.append((TAG, BLOCKED))
         _tag(item, BLOCKED)
+        blocked = "\n".join(f"{BlockedRequestError.__name__}: {v}" for v in guard.violations)
         if report.passed and report.when in ("setup", "call"):
             report.outcome = "failed"
-            report.longrepr = "\n".join(f"{BlockedRequestError.__name__}: {v}" for v in guard.violations)
+            report.longrepr = blocked
+        elif report.failed:
+            # It failed of something else first (say a timeout waiting for what the blocked
+            # request would have shown): keep the cause in view beside that failure.
+            report.sections.append(("e2e network guard", blocked))
         guard.violations = []
     return report
 

@@ -68,5 +68,6 @@ class GuardTally:
             )
             lines += [f"  {nodeid}" for nodeid in self.blocked]
         if not lines:
-            lines.append(f"no mutating tests were selected; target {target}.")
+            where = f" against {target}" if decision else ""
+            lines.append(f"no mutating test ran{where}.")
         return lines

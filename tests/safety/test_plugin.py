@@ -141,6 +141,9 @@ def test_mutating_test_skips_on_prod_naming_host_why_and_override(ini: pytest.Py
             "*SKIPPED*mutating test skipped: the target 127.0.0.2*production*E2E_ALLOW_PROD_SCORE=1*",
         ]
     )
+    # The skip is reported at the test's own location, never at a line of the plugin.
+    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] test_mutating_test_skips_on_prod_naming_host_why_and_override.py:*"])
+    assert "plugin.py" not in result.stdout.str()
     assert prod.received == []  # a prod target without the override is not even probed
 
 
@@ -268,6 +271,21 @@ WRITES = {
     "requests": "import requests\nrequests.put(URL, data='x')",
     "urllib": ("import urllib.request\nurllib.request.urlopen(urllib.request.Request(URL, data=b'x', method='POST'))"),
     "http.client": ("import http.client\nc = http.client.HTTPConnection('127.0.0.2', PORT)\nc.request('POST', '/x')"),
+    # An absolute-form target names a local host, but the connection goes to production.
+    "http.client-absolute-form": (
+        "import http.client\nc = http.client.HTTPConnection('127.0.0.2', PORT)\nc.request('POST', 'http://127.0.0.1:9/x')"
+    ),
+    # Methods are case-sensitive: `get` is not GET, and http.client sends it as written.
+    "http.client-lowercase-get": (
+        "import http.client\nc = http.client.HTTPConnection('127.0.0.2', PORT)\nc.request('get', '/x')"
+    ),
+    "httpcore": "import httpcore\nhttpcore.request('POST', URL)",
+    # A custom httpx transport may drive httpcore itself, below httpx's own transport.
+    "httpcore-pool": "import httpcore\nwith httpcore.ConnectionPool() as pool:\n    pool.request('DELETE', URL)",
+    # A plain-HTTP proxy that is really production receives the write itself.
+    "requests-through-prod-as-proxy": (
+        "import requests\nrequests.post('http://127.0.0.1:9/x', proxies={'http': URL.rsplit('/', 2)[0]})"
+    ),
 }
 
 
@@ -305,6 +323,28 @@ def test_swallowed_block_still_fails_the_test(ini: pytest.Pytester, prod: StandI
     )
     result = ini.runpytest(f"--base-url={local.url}")
     result.assert_outcomes(failed=1)
+    assert prod.writes == []
+
+
+def test_block_stays_in_view_when_the_test_fails_of_something_else(
+    ini: pytest.Pytester, prod: StandIn, local: StandIn
+) -> None:
+    ini.makepyfile(
+        f"""
+        import httpx
+
+        def test_waits_for_what_the_write_would_have_shown():
+            try:
+                httpx.post({prod.url!r})
+            except AssertionError:
+                pass
+            assert False, "the item never showed up"
+        """
+    )
+    result = ini.runpytest(f"--base-url={local.url}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the item never showed up*"])
+    result.stdout.fnmatch_lines(["*e2e network guard*", "*BlockedRequestError: network guard blocked POST*"])
     assert prod.writes == []
 
 
