@@ -21,7 +21,7 @@ import json
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
@@ -35,7 +35,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.checks import ignored_auth
 
-from contracts.fuzz import ARTIFACTS_DIR
+from contracts.fuzz import ARTIFACTS_DIR, har
 from contracts.fuzz.auth import UserPool
 from contracts.fuzz.checks import CONTRACT_CHECKS, ignored_auth_once
 from contracts.fuzz.schema import worker_suffix
@@ -150,6 +150,7 @@ class FuzzSession:
         self.http = _http_session()
         self._lock = threading.Lock()
         self.below_goal = False
+        self.cassette: deque[dict[str, Any]] = deque(maxlen=har.MAX_ENTRIES)
 
     def run(self, case: Case, headers: dict[str, str] | None = None, *, action_may_fail: bool = False) -> Any:
         """Send `case` as a pool user and validate the answer (raises on a check failure).
@@ -172,9 +173,11 @@ class FuzzSession:
             headers, may_fail = self.pool.authorize_case(case)
             action_may_fail = action_may_fail or may_fail
         integral_floats_as_ints(case)
+        started = har.now()
         response = case.call(base_url=self.base_url, session=self.http, headers=headers)
         with self._lock:
             self.stats.record(case.operation.label, response.status_code)
+            self.cassette.append(har.entry(response, started))
         free = free_answer(case)
         try:
             if free is None:
@@ -263,6 +266,7 @@ class FuzzSession:
             "users_created": self.pool.stats.users_created,
         }
         path.write_text(json.dumps(data, indent=2))
+        har.write(self.artifacts / f"cassette{worker_suffix()}.har", list(self.cassette), self._redact)
         return path
 
     def close(self) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import requests
 
-from contracts.fuzz import checks
+from contracts.fuzz import checks, har
 from contracts.fuzz.settings import CI_EXAMPLES, DEFAULT_EXAMPLES, budget, seed
 
 
@@ -87,3 +89,36 @@ def test_the_fixture_secret_fails_even_in_a_success_body() -> None:
 def test_an_error_without_the_error_body_fails(body: bytes) -> None:
     with pytest.raises(AssertionError, match="section 1"):
         checks.error_body_shape(None, _response(404, body), None)
+
+
+def test_har_cassette_holds_each_interaction_with_secrets_redacted(tmp_path: Path) -> None:
+    sent = requests.Request(
+        "POST",
+        "http://127.0.0.1:9/api/next-actions/abc/execute?x=1",
+        headers={"Authorization": "Bearer tok-SECRET", "Content-Type": "application/json"},
+        data=b'{"actionKey": "mark_done"}',
+    ).prepare()
+    response = SimpleNamespace(
+        request=sent,
+        status_code=429,
+        message="Too Many Requests",
+        http_version="1.1",
+        headers={"retry-after": ["7"], "content-type": ["application/json"]},
+        content=b'{"ok": false, "error": {"code": "rate_limited", "message": "slow down"}}',
+        elapsed=0.0123,
+    )
+    path = har.write(
+        tmp_path / "cassette.har", [har.entry(response, har.now())], lambda text: text.replace("tok-SECRET", "$TOKEN")
+    )
+    text = path.read_text()
+    assert "tok-SECRET" not in text
+    log = json.loads(text)["log"]
+    assert log["version"] == "1.2"
+    (only,) = log["entries"]
+    assert only["request"]["method"] == "POST"
+    assert only["request"]["queryString"] == [{"name": "x", "value": "1"}]
+    assert {"name": "Authorization", "value": "Bearer $TOKEN"} in only["request"]["headers"]
+    assert only["request"]["postData"]["text"] == '{"actionKey": "mark_done"}'
+    assert only["response"]["status"] == 429
+    assert {"name": "retry-after", "value": "7"} in only["response"]["headers"]
+    assert "rate_limited" in only["response"]["content"]["text"]
