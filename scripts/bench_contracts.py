@@ -66,6 +66,8 @@ class Run:
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "E2E_FUZZ_")) and k not in TARGET_VARS}
     env["PYTHONPATH"] = str(ROOT)
+    # As scripts/suite runs it: with the bytecode cache (see scripts/bootstrap.sh).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

@@ -46,4 +46,8 @@ ensure_chromium() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 }
 
+# Every pytest process (and each xdist worker) imports and assertion-rewrites hundreds of
+# plugin modules; without the bytecode cache that costs seconds per process, every run.
+unset PYTHONDONTWRITEBYTECODE
+
 cd "$ROOT"
