@@ -20,6 +20,7 @@ from httpcore._sync.http11 import HTTP11Connection
 
 from safety.hosts import HostPolicy
 from safety.override import OVERRIDE_ENV
+from safety.probes import Probe
 
 # HTTP methods are case-sensitive (RFC 9110 9.1): `get` is not GET, and a server may
 # well treat it as a write. Only these exact spellings pass.
@@ -48,11 +49,17 @@ class NetworkGuard:
     def __init__(self, policy: HostPolicy) -> None:
         self.policy = policy
         self._writable: frozenset[str] = frozenset()
+        self._probes: tuple[Probe, ...] = ()
         self.violations: list[str] = []
 
     def begin_test(self) -> None:
         self._writable = frozenset()
+        self._probes = ()
         self.violations = []
+
+    def allow_probes(self, probes: Iterable[Probe]) -> None:
+        """Let the running test send these credential-less requests to production (safety.probes)."""
+        self._probes = tuple(probes)
 
     def permit(self, prod_hosts: Iterable[str]) -> None:
         """Let the running test write to these production hosts (the override is in force)."""
@@ -60,18 +67,26 @@ class NetworkGuard:
 
     def end_test(self) -> None:
         self._writable = frozenset()
+        self._probes = ()
 
-    def check(self, method: str, url: str, via: str, host: str | None = None) -> None:
+    def check(
+        self, method: str, url: str, via: str, host: str | None = None, header_names: Iterable[str] | None = None
+    ) -> None:
         """Raise BlockedRequestError if `method url` would write to production without permission.
 
         `host` is the host the client has already parsed and will connect to; without
-        it the URL is classified under every parser's reading.
+        it the URL is classified under every parser's reading. `header_names`: the names
+        of the headers being sent, where the client shows them (a probe needs them).
         """
         if method in SAFE_METHODS:
             return
         verdict = self.policy.classify_url(url) if host is None else self.policy.classify_host(host)
         if not verdict.is_prod or verdict.host in self._writable:
             return
+        if header_names is not None and self._probes:
+            names = list(header_names)
+            if any(probe.allows(method, url, names) for probe in self._probes):
+                return
         message = (
             f"network guard blocked {method} {redact(url)} (via {via}): {verdict.reason} "
             f"Only GET, HEAD and OPTIONS may reach a production host from a test that is not "
@@ -92,13 +107,21 @@ def active_guard() -> NetworkGuard | None:
     return _guards[-1] if _guards else None
 
 
-def check(method: str, url: str, via: str, host: str | None = None) -> None:
+def check(method: str, url: str, via: str, host: str | None = None, header_names: Iterable[str] | None = None) -> None:
     """Check a request against the innermost installed guard (a no-op when the plugin is not loaded)."""
     if _guards:
-        _guards[-1].check(method, url, via, host)
+        _guards[-1].check(method, url, via, host, header_names)
 
 
-def check_wire(method: str, scheme: str, host: str, port: int | None, target: str, via: str) -> None:
+def check_wire(
+    method: str,
+    scheme: str,
+    host: str,
+    port: int | None,
+    target: str,
+    via: str,
+    header_names: Iterable[str] | None = None,
+) -> None:
     """Check a request as it goes on the wire: over a connection to `host`, with request-target `target`.
 
     The connection host is what the bytes reach, whatever the URL or a Host header
@@ -112,7 +135,7 @@ def check_wire(method: str, scheme: str, host: str, port: int | None, target: st
         check(method, target, via)
         check(method, origin + "/", f"{via}, request-target {redact(target)}", host)
     else:
-        check(method, origin + target, via, host)
+        check(method, origin + target, via, host, header_names)
 
 
 def _httpx_host(request: httpx.Request) -> str:
@@ -121,11 +144,11 @@ def _httpx_host(request: httpx.Request) -> str:
 
 
 def _httpx_hook(request: httpx.Request) -> None:
-    check(request.method, str(request.url), "httpx", _httpx_host(request))
+    check(request.method, str(request.url), "httpx", _httpx_host(request), request.headers.keys())
 
 
 async def _httpx_async_hook(request: httpx.Request) -> None:
-    check(request.method, str(request.url), "httpx", _httpx_host(request))
+    check(request.method, str(request.url), "httpx", _httpx_host(request), request.headers.keys())
 
 
 def _httpcore_check(request: httpcore.Request) -> None:
@@ -134,7 +157,9 @@ def _httpcore_check(request: httpcore.Request) -> None:
     target = url.target.decode("latin-1")
     if method == "CONNECT" and not target.startswith("/"):
         return  # a proxy tunnel being opened; the requests inside it are checked on their own connection
-    check_wire(method, url.scheme.decode("ascii"), url.host.decode("ascii", "replace"), url.port, target, "httpcore")
+    names = [name.decode("latin-1") for name, _ in request.headers]
+    host = url.host.decode("ascii", "replace")
+    check_wire(method, url.scheme.decode("ascii"), host, url.port, target, "httpcore", names)
 
 
 def httpx_event_hooks() -> dict[str, list[Callable[..., Any]]]:
@@ -162,12 +187,12 @@ def install(guard: NetworkGuard) -> None:
     _originals["httpcore_async"] = AsyncHTTP11Connection.handle_async_request
 
     def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
-        check(request.method, str(request.url), "httpx transport", _httpx_host(request))
+        check(request.method, str(request.url), "httpx transport", _httpx_host(request), request.headers.keys())
         response: httpx.Response = _originals["httpx"](self, request)
         return response
 
     async def handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
-        check(request.method, str(request.url), "httpx transport", _httpx_host(request))
+        check(request.method, str(request.url), "httpx transport", _httpx_host(request), request.headers.keys())
         response: httpx.Response = await _originals["httpx_async"](self, request)
         return response
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from safety import browser_guard, network_guard
+from safety import browser_guard, network_guard, probes
 from safety.decision import GuardDecision
 from safety.embedded import EmbeddedAppError
 from safety.hosts import HostEntryError
@@ -46,6 +46,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "mutating: changes state on the target; skipped on a production target unless E2E_ALLOW_PROD_SCORE=1.",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{probes.MARKER}(method, path): lets this test send that method, on paths matching the pattern "
+        "(* = one segment), to a production host, only with no Authorization or Cookie header (safety/probes.py).",
     )
     try:
         settings = load_settings(
@@ -109,6 +114,12 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = item.config.stash[SESSION_KEY]
     state.guard.begin_test()
+    try:
+        declared = [probes.probe_from_marker(m.args, item.nodeid) for m in item.iter_markers(probes.MARKER)]
+    except probes.ProbeMarkerError as error:
+        pytest.fail(str(error), pytrace=False)
+    if declared:
+        state.guard.allow_probes(declared)
     if item.get_closest_marker("mutating") is not None:
         item.user_properties.append((TAG, MUTATING))
     # Before any fixture runs, so a session fixture that writes is never reached on prod.
