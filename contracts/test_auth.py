@@ -60,6 +60,18 @@ def test_auth_route_rejects_bad_credentials(api: httpx.Client, method: str, path
     c.assert_error(response, 401, "unauthorized", secrets=[v for v in headers.values() if v])
 
 
+# Post-deploy smoke (safe on production): the execute route turns away a call without
+# credentials. It is a POST, so the network guard lets it reach a production host only as an
+# unauthenticated probe: no Authorization or Cookie header (safety/probes.py). Step 1 answers
+# before anything runs, and unauthenticated requests never count against a budget (section 6).
+@pytest.mark.smoke
+@pytest.mark.unauthenticated_probe("POST", "/api/next-actions/*/execute")
+@pytest.mark.parametrize("body", [b'{"actionKey": "mark_done"}', b"not json"], ids=["valid-body", "bad-body"])
+def test_execute_rejects_a_call_without_credentials(api: httpx.Client, body: bytes) -> None:
+    response = api.post(c.execute_path(UNKNOWN_ID), content=body, headers={"Content-Type": "application/json"})
+    c.assert_error(response, 401, "unauthorized")
+
+
 @pytest.mark.mutating
 @pytest.mark.parametrize("logout_via", ["bearer", "cookie"])
 def test_logged_out_token_is_dead_on_every_route(api: httpx.Client, fresh: c.User, logout_via: str) -> None:

@@ -43,8 +43,12 @@ def test_smoke_tests_are_read_only() -> None:
     assert smoke, "the suite has smoke tests"
     both = [node for node, marks in _collected() if {"smoke", "mutating"} <= marks]
     assert both == [], f"a smoke test runs on production and must not be mutating: {both}"
-    posts = [node for node in smoke if "POST" in node]
+    posts = [node for node, marks in _collected() if "smoke" in marks and "POST" in node]
     assert posts == [], f"a smoke test must not POST (the network guard blocks it on production): {posts}"
+    # The one kind of write a smoke test may send: a credential-less probe it declares.
+    probes = [node for node, marks in _collected() if "unauthenticated_probe" in marks]
+    assert probes, "the execute route's auth wall is part of the smoke run"
+    assert all("smoke" in marks for node, marks in _collected() if node in probes), probes
 
 
 def test_whole_budget_tests_run_last() -> None:
