@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 with warnings.catch_warnings():
     # Starlette 1.x deprecates httpx under its TestClient; it still works.
@@ -22,6 +26,27 @@ from refapp.config import Settings
 from refapp.db import Database, create_db_engine
 
 CRON_SECRET = "test-cron-secret"
+POSTGRES_SERVER = os.environ.get("REFAPP_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on the REFAPP_TEST_POSTGRES_URL server, dropped afterwards."""
+    if not POSTGRES_SERVER:
+        pytest.skip(
+            "REFAPP_TEST_POSTGRES_URL is not set: point it at a PostgreSQL server where the user may "
+            "CREATE DATABASE (bash scripts/test starts a throwaway one) to run this on PostgreSQL"
+        )
+    name = f"refapp_test_{uuid4().hex[:12]}"
+    admin = create_engine(make_url(POSTGRES_SERVER), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

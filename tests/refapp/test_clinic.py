@@ -6,18 +6,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from refapp import migrate
 from refapp.clinic import DELIVERY_REVISION, run_clinic
-
-POSTGRES_SERVER = os.environ.get("REFAPP_TEST_POSTGRES_URL", "")
 
 # A migration that adds a column to a table no earlier migration creates: the kind of
 # chain the team once shipped. On a clean database it cannot apply.
@@ -64,25 +58,11 @@ def downgrade() -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def clean_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def clean_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
-        return
-    if not POSTGRES_SERVER:
-        pytest.skip(
-            "REFAPP_TEST_POSTGRES_URL is not set: point it at a PostgreSQL server where the user may "
-            "CREATE DATABASE (bash scripts/test starts one) to run the clinic on PostgreSQL"
-        )
-    name = f"refapp_clinic_{uuid4().hex[:12]}"
-    admin = create_engine(make_url(POSTGRES_SERVER), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        return f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
 
 
 def _chain_with(tmp_path: Path, extra: str) -> Path:

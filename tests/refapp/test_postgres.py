@@ -5,18 +5,14 @@ CREATE DATABASE; each test gets a fresh database, dropped afterwards.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from refapp import migrate
 from refapp.app import create_app
@@ -26,23 +22,6 @@ from refapp.models import Base
 from refapp.ratelimit import LIMIT
 
 from .conftest import CRON_SECRET, World
-
-SERVER_URL = os.environ.get("REFAPP_TEST_POSTGRES_URL", "")
-pytestmark = pytest.mark.skipif(not SERVER_URL, reason="REFAPP_TEST_POSTGRES_URL is not set")
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    name = f"refapp_test_{uuid4().hex[:12]}"
-    admin = create_engine(make_url(SERVER_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -8,50 +8,27 @@ when REFAPP_TEST_POSTGRES_URL names a server (`.ci/run` starts one).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
-from uuid import uuid4
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from refapp.ratelimit import LIMIT
 from safety.embedded import EmbeddedApp
 
-POSTGRES_SERVER = os.environ.get("REFAPP_TEST_POSTGRES_URL", "")
 CRON_SECRET = "two-processes-cron-secret"
 T = TypeVar("T")
 
 
-def _postgres_database() -> Iterator[str]:
-    if not POSTGRES_SERVER:
-        pytest.skip(
-            "REFAPP_TEST_POSTGRES_URL is not set: set it to a server URL where the user may "
-            "CREATE DATABASE (bash scripts/test starts one) to run this on PostgreSQL"
-        )
-    name = f"refapp_two_{uuid4().hex[:12]}"
-    admin = create_engine(make_url(POSTGRES_SERVER), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    else:
-        yield from _postgres_database()
+        return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
 
 
 @pytest.fixture
