@@ -272,3 +272,30 @@ def test_logs_carry_no_secrets(client: TestClient, caplog: pytest.LogCaptureFixt
     assert "failed" in text  # the failure is logged, by type only
     for secret in (FIXTURE_SECRET, world.token, world.data["user"]["password"]):
         assert secret not in text
+
+
+def test_access_log_line_is_written_before_the_client_sees_the_answer(tmp_path: Path) -> None:
+    """A test that reads the log right after a response must find that request's line there."""
+    import asyncio
+
+    from refapp.accesslog import AccessLogMiddleware
+
+    log = tmp_path / "access.log"
+
+    async def app(scope: object, receive: object, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    seen_at_start: list[str] = []
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.start":
+            seen_at_start.append(log.read_text() if log.exists() else "")
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b""}
+
+    scope = {"type": "http", "method": "POST", "path": "/api/e2e/fixtures", "raw_path": b"/api/e2e/fixtures"}
+    asyncio.run(AccessLogMiddleware(app, str(log))(scope, receive, send))
+    assert seen_at_start == ["POST /api/e2e/fixtures 201\n"]
+    assert log.read_text() == "POST /api/e2e/fixtures 201\n"
