@@ -16,13 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import signal
 import statistics
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,81 +26,13 @@ sys.path.insert(0, str(ROOT))
 
 from safety.embedded import EmbeddedApp, EmbeddedAppError  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from benchrun import Run, bench_env, machine_line, run_pytest, verdict  # noqa: E402
+
 GOAL_SERIAL_SECONDS = 15.0
 GOAL_SPEEDUP = 1.6
 GOAL_CORES = 2
 WORKERS = (0, 2)
-# Variables that would point the suite somewhere other than its own embedded app.
-TARGET_VARS = ("E2E_BASE_URL", "PLAYWRIGHT_BASE_URL", "PYTEST_BASE_URL", "E2E_CRON_SECRET")
-SUMMARY = re.compile(r"\b(passed|failed|error|errors|skipped|deselected|no tests ran)\b.* in [\d.]+s")
-
-
-@dataclass
-class Run:
-    workers: int
-    repetition: int
-    seconds: float
-    exit_code: int | None  # None: killed on timeout
-    output: str
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-    @property
-    def label(self) -> str:
-        return f"-n {self.workers} (repetition {self.repetition})"
-
-    @property
-    def summary(self) -> str:
-        if self.exit_code is None:
-            return "killed on timeout"
-        lines = [line.strip("= ").strip() for line in self.output.splitlines() if line.strip()]
-        return next((line for line in reversed(lines) if SUMMARY.search(line)), lines[-1] if lines else "(no output)")
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "E2E_FUZZ_")) and k not in TARGET_VARS}
-    env["PYTHONPATH"] = str(ROOT)
-    # As scripts/suite runs it: with the bytecode cache (see scripts/bootstrap.sh).
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
-
-
-def run_pytest(workers: int, repetition: int, extra: list[str], timeout: float) -> Run:
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "contracts",
-        "-m",
-        "not slow",
-        "-q",
-        "-p",
-        "xdist",
-        "-n",
-        str(workers),
-        *extra,
-    ]
-    started = time.monotonic()
-    # Its own process group, so a timeout (or Ctrl-C here) takes the workers down with it.
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    exit_code: int | None
-    try:
-        out, _ = process.communicate(timeout=timeout)
-        exit_code = process.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, _ = process.communicate()
-        exit_code = None
-    except BaseException:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        raise
-    seconds = time.monotonic() - started
-    return Run(workers, repetition, seconds, exit_code, out.decode(errors="replace"))
 
 
 def time_app_start(starts: int) -> tuple[list[float], str]:
@@ -121,10 +49,6 @@ def time_app_start(starts: int) -> tuple[list[float], str]:
         finally:
             app.stop()
     return times, ""
-
-
-def _verdict(met: bool) -> str:
-    return "MET" if met else "MISSED"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,8 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--timeout {args.timeout:g}: must be positive")
 
     cores = os.cpu_count() or 0
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"machine: {cores} cores, load average {load} (other work on the machine makes the figures noisy)")
+    print(machine_line())
     extras = f" {' '.join(extra)}" if extra else ""
     print(f'command: pytest contracts -m "not slow" -q -p xdist -n N{extras} (embedded target)')
 
@@ -154,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Run] = []
     for repetition in range(1, args.repeat + 1):
         for workers in WORKERS:  # alternated, so load changes on the machine hit both alike
-            run = run_pytest(workers, repetition, extra, args.timeout)
+            # The fuzz budget and seed variables are dropped too: the default budget, a fresh seed.
+            env = bench_env(("PYTEST_", "E2E_FUZZ_"))
+            run = run_pytest(["contracts", "-m", "not slow", "-q", *extra], workers, repetition, args.timeout, env)
             runs.append(run)
             status = "ok" if run.ok else ("TIMED OUT" if run.exit_code is None else f"FAILED, exit {run.exit_code}")
             print(f"  {run.label}: {run.seconds:.1f} s wall, {status} ({run.summary})", flush=True)
@@ -183,12 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\ngoals")
     core_note = "" if cores == GOAL_CORES else f"; the goal is for {GOAL_CORES} cores, this machine has {cores}"
     if all_ok[0]:
-        verdict = _verdict(walls[0] <= GOAL_SERIAL_SECONDS)
-        print(f"  -n 0 at most {GOAL_SERIAL_SECONDS:g} s: {verdict} ({walls[0]:.1f} s{core_note})")
+        serial = verdict(walls[0] <= GOAL_SERIAL_SECONDS)
+        print(f"  -n 0 at most {GOAL_SERIAL_SECONDS:g} s: {serial} ({walls[0]:.1f} s{core_note})")
     else:
         print(f"  -n 0 at most {GOAL_SERIAL_SECONDS:g} s: not judged (a run failed)")
     if all_ok[0] and all_ok[2]:
-        print(f"  speed-up at least {GOAL_SPEEDUP:g} at -n 2: {_verdict(speedup >= GOAL_SPEEDUP)} ({speedup:.2f}x)")
+        print(f"  speed-up at least {GOAL_SPEEDUP:g} at -n 2: {verdict(speedup >= GOAL_SPEEDUP)} ({speedup:.2f}x)")
     else:
         print(f"  speed-up at least {GOAL_SPEEDUP:g} at -n 2: not judged (a run failed)")
 

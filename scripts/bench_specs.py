@@ -16,63 +16,18 @@ MET / MISSED; it asserts nothing, and exits non-zero only when a pytest run itse
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from benchrun import Run, bench_env, machine_line, run_pytest, verdict  # noqa: E402
 
 GOAL_PER_SPEC_SECONDS = 1.5
 WORKERS = (0, 2)
-# Variables that would point the suite somewhere other than its own embedded app.
-TARGET_VARS = ("E2E_BASE_URL", "PLAYWRIGHT_BASE_URL", "PYTEST_BASE_URL", "E2E_CRON_SECRET")
-SUMMARY = re.compile(r"\b(passed|failed|error|errors|skipped|deselected|no tests ran)\b.* in [\d.]+s")
-
-
-@dataclass
-class Run:
-    workers: int
-    repetition: int
-    seconds: float
-    exit_code: int | None  # None: killed on timeout
-    output: str
-    # node id -> (seconds, outcome)
-    tests: dict[str, tuple[float, str]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
-
-    @property
-    def label(self) -> str:
-        return f"-n {self.workers} (repetition {self.repetition})"
-
-    @property
-    def ran(self) -> int:
-        return sum(outcome != "skipped" for _, outcome in self.tests.values())
-
-    @property
-    def summary(self) -> str:
-        if self.exit_code is None:
-            return "killed on timeout"
-        lines = [line.strip("= ").strip() for line in self.output.splitlines() if line.strip()]
-        return next((line for line in reversed(lines) if SUMMARY.search(line)), lines[-1] if lines else "(no output)")
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_") and k not in TARGET_VARS}
-    env["PYTHONPATH"] = str(ROOT)
-    # As scripts/suite runs it: with the bytecode cache (see scripts/bootstrap.sh).
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
 
 
 def _read_junit(path: Path) -> dict[str, tuple[float, str]]:
@@ -92,46 +47,12 @@ def _read_junit(path: Path) -> dict[str, tuple[float, str]]:
     return tests
 
 
-def run_pytest(workers: int, repetition: int, extra: list[str], timeout: float, reports: Path) -> Run:
+def run_specs(workers: int, repetition: int, extra: list[str], timeout: float, reports: Path) -> Run:
     junit = reports / f"junit-n{workers}-r{repetition}.xml"
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "specs",
-        "-q",
-        "-p",
-        "xdist",
-        "-n",
-        str(workers),
-        f"--junitxml={junit}",
-        "-o",
-        "junit_duration_report=total",
-        *extra,
-    ]
-    started = time.monotonic()
-    # Its own process group, so a timeout (or Ctrl-C here) takes the workers and browsers down with it.
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    exit_code: int | None
-    try:
-        out, _ = process.communicate(timeout=timeout)
-        exit_code = process.returncode
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        out, _ = process.communicate()
-        exit_code = None
-    except BaseException:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        raise
-    seconds = time.monotonic() - started
-    return Run(workers, repetition, seconds, exit_code, out.decode(errors="replace"), _read_junit(junit))
-
-
-def _verdict(met: bool) -> str:
-    return "MET" if met else "MISSED"
+    args = ["specs", "-q", f"--junitxml={junit}", "-o", "junit_duration_report=total", *extra]
+    run = run_pytest(args, workers, repetition, timeout, bench_env())
+    run.tests = _read_junit(junit)
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,9 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.timeout <= 0:
         parser.error(f"--timeout {args.timeout:g}: must be positive")
 
-    cores = os.cpu_count() or 0
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"machine: {cores} cores, load average {load} (other work on the machine makes the figures noisy)")
+    print(machine_line())
     extras = f" {' '.join(extra)}" if extra else ""
     print(f"command: pytest specs -q -p xdist -n N --junitxml=...{extras} (embedded target)")
 
@@ -159,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-specs-") as reports:
         for repetition in range(1, args.repeat + 1):
             for workers in WORKERS:  # alternated, so load changes on the machine hit both alike
-                run = run_pytest(workers, repetition, extra, args.timeout, Path(reports))
+                run = run_specs(workers, repetition, extra, args.timeout, Path(reports))
                 runs.append(run)
                 status = "ok" if run.ok else ("TIMED OUT" if run.exit_code is None else f"FAILED, exit {run.exit_code}")
                 print(f"  {run.label}: {run.seconds:.1f} s wall, {status} ({run.summary})", flush=True)
@@ -217,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         if not all(r.ok for r in by_workers[workers]) or amortised_time is None:
             print(f"  -n {workers}: at most {GOAL_PER_SPEC_SECONDS:g} s per spec amortised: not judged (a run failed)")
             continue
-        verdict = _verdict(amortised_time <= GOAL_PER_SPEC_SECONDS)
+        judged = verdict(amortised_time <= GOAL_PER_SPEC_SECONDS)
         goal = f"at most {GOAL_PER_SPEC_SECONDS:g} s per spec amortised"
-        print(f"  -n {workers}: {goal}: {verdict} ({amortised_time:.2f} s)")
+        print(f"  -n {workers}: {goal}: {judged} ({amortised_time:.2f} s)")
 
     failures = [r for r in runs if not r.ok]
     for run in failures:

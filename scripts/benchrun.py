@@ -1,0 +1,90 @@
+"""What the suite benchmarks share: one bounded pytest run, timed, against the embedded app.
+
+The benchmarks print figures and assert nothing (speed targets are never asserted in tests).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Variables that would point the suite somewhere other than its own embedded app.
+TARGET_VARS = ("E2E_BASE_URL", "PLAYWRIGHT_BASE_URL", "PYTEST_BASE_URL", "E2E_CRON_SECRET")
+SUMMARY = re.compile(r"\b(passed|failed|error|errors|skipped|deselected|no tests ran)\b.* in [\d.]+s")
+
+
+@dataclass
+class Run:
+    workers: int
+    repetition: int
+    seconds: float
+    exit_code: int | None  # None: killed on timeout
+    output: str
+    # node id -> (seconds, outcome), where the benchmark reads a junit report
+    tests: dict[str, tuple[float, str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    @property
+    def label(self) -> str:
+        return f"-n {self.workers} (repetition {self.repetition})"
+
+    @property
+    def ran(self) -> int:
+        return sum(outcome != "skipped" for _, outcome in self.tests.values())
+
+    @property
+    def summary(self) -> str:
+        if self.exit_code is None:
+            return "killed on timeout"
+        lines = [line.strip("= ").strip() for line in self.output.splitlines() if line.strip()]
+        return next((line for line in reversed(lines) if SUMMARY.search(line)), lines[-1] if lines else "(no output)")
+
+
+def bench_env(drop_prefixes: tuple[str, ...] = ("PYTEST_",)) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop_prefixes) and k not in TARGET_VARS}
+    env["PYTHONPATH"] = str(ROOT)
+    # As scripts/suite runs it: with the bytecode cache (see scripts/bootstrap.sh).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def run_pytest(args: list[str], workers: int, repetition: int, timeout: float, env: dict[str, str]) -> Run:
+    """`pytest ARGS -p xdist -n WORKERS`, killed with its whole process group past `timeout` seconds."""
+    command = [sys.executable, "-m", "pytest", *args, "-p", "xdist", "-n", str(workers)]
+    started = time.monotonic()
+    # Its own process group, so a timeout (or Ctrl-C here) takes the workers and browsers down with it.
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    exit_code: int | None
+    try:
+        out, _ = process.communicate(timeout=timeout)
+        exit_code = process.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, _ = process.communicate()
+        exit_code = None
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    return Run(workers, repetition, time.monotonic() - started, exit_code, out.decode(errors="replace"))
+
+
+def verdict(met: bool) -> str:
+    return "MET" if met else "MISSED"
+
+
+def machine_line() -> str:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"machine: {os.cpu_count()} cores, load average {load} (other work on the machine makes the figures noisy)"
