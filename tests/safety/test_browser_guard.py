@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import sync_playwright
 
-from specs.browser import BrowserNotFound, find_chromium
+from specs.browser import BrowserNotFound, bundled_candidates, find_chromium
 from tests.safety.stand_in import StandIn
 
 INI = "[pytest]\naddopts = -p no:cacheprovider\nprod_hosts = 127.0.0.2\n"
@@ -146,7 +147,10 @@ BLOCKED = [
 def test_every_playwright_path_to_prod_is_blocked(pytester: pytest.Pytester, prod: StandIn, local: StandIn) -> None:
     pytester.makeini(INI)
     try:
-        launch = {**find_chromium(os.environ).launch_args({}), "headless": True}
+        # Playwright's own Chromium where it is installed, else E2E_CHROMIUM / `chromium`, as the specs do.
+        with sync_playwright() as playwright:
+            bundled = bundled_candidates(playwright.chromium.executable_path)
+        launch = {**find_chromium(os.environ, bundled).launch_args({}), "headless": True}
     except BrowserNotFound as error:
         pytest.fail(str(error), pytrace=False)
     redirector = StandIn("127.0.0.1", redirect_to=prod.url, redirect_status=307).start()
