@@ -109,7 +109,8 @@ def snapshot(url: str) -> Schema:
         engine.dispose()
 
 
-def _revision(url: str) -> str | None:
+def revision_of(url: str) -> str | None:
+    """The Alembic revision the database at `url` is at (None: unversioned)."""
     engine = create_db_engine(url, pooled=False)
     try:
         return migrate.current_revision(engine)
@@ -198,7 +199,7 @@ def run_clinic(url: str, script_location: Path = migrate.MIGRATIONS_DIR) -> Repo
     again = snapshot(url)
     report.add(
         "a second upgrade is a no-op",
-        again == schemas[head] and _revision(url) == head,
+        again == schemas[head] and revision_of(url) == head,
         "" if again == schemas[head] else "the schema changed",
     )
 

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 
 from refapp import migrate
+from refapp.clinic import revision_of, snapshot
 from refapp.db import create_db_engine
 from refapp.models import Base
 
@@ -19,28 +20,12 @@ NEW_COLUMNS = {
 }
 
 
-def _columns(url: str, table: str) -> set[str]:
-    engine = create_db_engine(url, pooled=False)
-    try:
-        return {column["name"] for column in inspect(engine).get_columns(table)}
-    finally:
-        engine.dispose()
+def _columns(url: str, table: str) -> frozenset[str]:
+    return snapshot(url)[table].columns
 
 
 def _tables(url: str) -> set[str]:
-    engine = create_db_engine(url, pooled=False)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
-def _revision(url: str) -> str | None:
-    engine = create_db_engine(url, pooled=False)
-    try:
-        return migrate.current_revision(engine)
-    finally:
-        engine.dispose()
+    return set(snapshot(url))
 
 
 def test_head_is_0002() -> None:
@@ -49,26 +34,26 @@ def test_head_is_0002() -> None:
 
 def test_up_down_up(db_url: str) -> None:
     migrate.upgrade(db_url)
-    assert _revision(db_url) == HEAD
+    assert revision_of(db_url) == HEAD
     assert _columns(db_url, "next_actions") >= NEW_COLUMNS
     assert "executions" in _tables(db_url)
 
     migrate.downgrade(db_url, "0001_base")
-    assert _revision(db_url) == "0001_base"
+    assert revision_of(db_url) == "0001_base"
     assert not NEW_COLUMNS & _columns(db_url, "next_actions")
     assert "executions" not in _tables(db_url)
 
     migrate.downgrade(db_url, "base")
-    assert _tables(db_url) <= {"alembic_version"}
+    assert _tables(db_url) == set()  # alembic_version aside
 
     migrate.upgrade(db_url)
-    assert _revision(db_url) == HEAD
+    assert revision_of(db_url) == HEAD
 
 
 def test_upgrade_is_idempotent(db_url: str) -> None:
     migrate.upgrade(db_url)
     migrate.upgrade(db_url)
-    assert _revision(db_url) == HEAD
+    assert revision_of(db_url) == HEAD
 
 
 def test_models_match_migrations(db_url: str) -> None:
@@ -125,4 +110,4 @@ def test_concurrent_upgrades_are_serialised(db_url: str) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert _revision(db_url) == HEAD
+    assert revision_of(db_url) == HEAD
