@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from refapp import migrate
 from refapp.clinic import DELIVERY_REVISION, run_clinic
 
@@ -57,14 +55,6 @@ def downgrade() -> None:
 """
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def clean_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 def _chain_with(tmp_path: Path, extra: str) -> Path:
     """A copy of the app's migrations with one more revision appended."""
     location = tmp_path / "migrations"
@@ -73,8 +63,8 @@ def _chain_with(tmp_path: Path, extra: str) -> Path:
     return location
 
 
-def test_the_app_chain_passes_every_check(clean_url: str) -> None:
-    report = run_clinic(clean_url)
+def test_the_app_chain_passes_every_check(clean_db_url: str) -> None:
+    report = run_clinic(clean_db_url)
     failed = [str(f) for f in report.findings if not f.ok]
     assert report.ok, failed
     checks = {f.check for f in report.findings}
@@ -89,8 +79,8 @@ def test_the_app_chain_passes_every_check(clean_url: str) -> None:
     } <= checks
 
 
-def test_an_alter_of_a_table_no_migration_creates_fails_the_clinic(clean_url: str, tmp_path: Path) -> None:
-    report = run_clinic(clean_url, _chain_with(tmp_path, ORPHAN_ALTER))
+def test_an_alter_of_a_table_no_migration_creates_fails_the_clinic(clean_db_url: str, tmp_path: Path) -> None:
+    report = run_clinic(clean_db_url, _chain_with(tmp_path, ORPHAN_ALTER))
     assert not report.ok
     last = report.findings[-1]
     assert last.check == f"upgrade {DELIVERY_REVISION} -> 0003_orphan_alter"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -23,18 +22,10 @@ CRON_SECRET = "two-processes-cron-secret"
 T = TypeVar("T")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 @pytest.fixture
-def servers(database_url: str) -> Iterator[list[str]]:
+def servers(clean_db_url: str) -> Iterator[list[str]]:
     """Two server processes, each on its own loopback port, over one database."""
-    env = {"DATABASE_URL": database_url, "CRON_SECRET": CRON_SECRET}
+    env = {"DATABASE_URL": clean_db_url, "CRON_SECRET": CRON_SECRET}
     apps = [EmbeddedApp(extra_env=env), EmbeddedApp(extra_env=env)]
     try:
         for app in apps:
