@@ -13,13 +13,14 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -624,3 +625,32 @@ MakeUser = Callable[..., User]
 def uuid_hex() -> str:
     """A random 32-character hex string (unique test values)."""
     return uuid.uuid4().hex
+
+
+T = TypeVar("T")
+
+
+def race(count: int, call: Callable[[int], T], timeout: float = 60.0) -> list[T | BaseException]:
+    """Run `call(0)` .. `call(count - 1)` on threads released together by a barrier.
+
+    Returns, in index order, each call's result or the exception it raised (a call that has
+    not finished within `timeout` seconds shows as a TimeoutError), so that the caller can
+    assert that every one of them answered.
+    """
+    barrier = threading.Barrier(count)
+    results: list[T | BaseException] = [TimeoutError(f"call {n} did not finish in {timeout:g} s") for n in range(count)]
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[n] = call(n)
+        except BaseException as error:  # handed to the caller
+            results[n] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    return results

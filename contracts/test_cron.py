@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -61,22 +60,8 @@ def test_retry_job_is_processed_exactly_once_under_overlap(
     assert body.get("stubbed") is True, "retry_failed_deliveries answers stubbed: true (section 6)"
 
     threads = 4
-    barrier = threading.Barrier(threads)
     clients = [new_client() for _ in range(threads)]
-    answers: list[httpx.Response | BaseException] = [ValueError("not run")] * threads
-
-    def invoke(n: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            answers[n] = _cron(clients[n], cron_secret)
-        except BaseException as error:  # reported below
-            answers[n] = error
-
-    workers = [threading.Thread(target=invoke, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
+    answers = c.race(threads, lambda n: _cron(clients[n], cron_secret))
     for answer in answers:
         assert isinstance(answer, httpx.Response), f"every cron invocation must answer; got {answer!r}"
         _assert_cron_ok(answer)

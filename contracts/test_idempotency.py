@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -165,26 +164,16 @@ def test_concurrent_requests_with_one_key_run_once(
     isolated: c.User, new_client: Callable[..., httpx.Client], idem_key: Callable[[], str]
 ) -> None:
     nba_id, key, threads = isolated.fixture.next_actions[0].id, idem_key(), 8
-    barrier = threading.Barrier(threads)
-    answers: list[httpx.Response | BaseException] = [ValueError("not run")] * threads
     clients = [new_client() for _ in range(threads)]
 
-    def send(n: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            answers[n] = clients[n].post(
-                c.execute_path(nba_id),
-                json={"actionKey": "recompute_score"},
-                headers={**isolated.headers(), "Idempotency-Key": key},
-            )
-        except BaseException as error:  # reported below
-            answers[n] = error
+    def send(n: int) -> httpx.Response:
+        return clients[n].post(
+            c.execute_path(nba_id),
+            json={"actionKey": "recompute_score"},
+            headers={**isolated.headers(), "Idempotency-Key": key},
+        )
 
-    workers = [threading.Thread(target=send, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=30)
+    answers = c.race(threads, send, timeout=30)
     responses = [a for a in answers if isinstance(a, httpx.Response)]
     assert len(responses) == threads, f"every request must get an answer; got {answers!r}"
     records = isolated.executions(nba_id)

@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
 import pytest
@@ -20,12 +20,14 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from contracts.api import race
 from refapp import migrate
 from refapp.app import create_app
 from refapp.config import Settings
 from refapp.db import Database, create_db_engine
 
 CRON_SECRET = "test-cron-secret"
+T = TypeVar("T")
 POSTGRES_SERVER = os.environ.get("REFAPP_TEST_POSTGRES_URL", "")
 
 
@@ -153,3 +155,11 @@ class World:
 @pytest.fixture
 def world(client: TestClient) -> World:
     return World(client)
+
+
+def race_answered(count: int, call: Callable[[int], T]) -> list[T]:
+    """`call(0)` .. `call(count - 1)` released together (contracts.api.race); every call must answer."""
+    results = race(count, call)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert not failed, f"every concurrent call must answer; got {failed!r}"
+    return [r for r in results if not isinstance(r, BaseException)]

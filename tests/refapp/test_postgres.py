@@ -5,7 +5,6 @@ CREATE DATABASE; each test gets a fresh database, dropped afterwards.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +20,7 @@ from refapp.db import create_db_engine
 from refapp.models import Base
 from refapp.ratelimit import LIMIT
 
-from .conftest import CRON_SECRET, World
+from .conftest import CRON_SECRET, World, race_answered
 
 
 @pytest.fixture
@@ -52,22 +51,8 @@ def test_migrations_up_down_up_and_models_match(pg_url: str) -> None:
 
 
 def _race(clients: list[TestClient], count: int, call: Any) -> list[Any]:
-    results: list[Any] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(count)
-
-    def worker(index: int) -> None:
-        barrier.wait()
-        result = call(clients[index % len(clients)])
-        with lock:
-            results.append(result)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    """`call(client)` on `count` threads at once, the clients taken in turn."""
+    return race_answered(count, lambda n: call(clients[n % len(clients)]))
 
 
 def test_rate_limit_idempotency_and_cron_under_concurrency(pg_clients: list[TestClient]) -> None:

@@ -8,9 +8,8 @@ when REFAPP_TEST_POSTGRES_URL names a server (`.ci/run` starts one).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,13 +17,14 @@ import pytest
 from refapp.ratelimit import LIMIT
 from safety.embedded import EmbeddedApp
 
+from .conftest import race_answered
+
 CRON_SECRET = "two-processes-cron-secret"
-T = TypeVar("T")
 
 
 @pytest.fixture
 def servers(clean_db_url: str) -> Iterator[list[str]]:
-    """Two server processes, each on its own loopback port, over one database."""
+    """Two server processes, each on its own loopback port, over one database (calls alternate: i % 2)."""
     env = {"DATABASE_URL": clean_db_url, "CRON_SECRET": CRON_SECRET}
     apps = [EmbeddedApp(extra_env=env), EmbeddedApp(extra_env=env)]
     try:
@@ -34,12 +34,6 @@ def servers(clean_db_url: str) -> Iterator[list[str]]:
     finally:
         for app in apps:
             app.stop()
-
-
-def _race(count: int, call: Callable[[int], T]) -> list[T]:
-    """Run `call(i)` for i in 0..count-1 at once; i picks the server (even: first, odd: second)."""
-    with ThreadPoolExecutor(max_workers=min(count, 50)) as pool:
-        return list(pool.map(call, range(count)))
 
 
 def _user(client: httpx.Client, base: str) -> tuple[dict[str, str], dict[str, Any]]:
@@ -66,7 +60,7 @@ def test_rate_limit_is_shared_by_both_processes(servers: list[str], client: http
         url = f"{servers[i % 2]}/api/next-actions/{nba}/execute"
         return client.post(url, content=b"{}", headers={**headers, "Content-Type": "application/json"}).status_code
 
-    statuses = _race(100, execute)
+    statuses = race_answered(100, execute)
     assert len([s for s in statuses if s != 429]) == LIMIT, sorted(statuses)
     assert set(statuses) == {400, 429}
 
@@ -82,7 +76,7 @@ def test_one_idempotency_key_makes_one_execution_across_processes(servers: list[
             headers={**headers, "Idempotency-Key": "two-processes-race"},
         )
 
-    responses = _race(10, execute)
+    responses = race_answered(10, execute)
     assert {r.status_code for r in responses} <= {200, 409}, [(r.status_code, r.text) for r in responses]
     ids = {r.json()["executionId"] for r in responses if r.status_code == 200}
     assert len(ids) == 1
@@ -110,7 +104,7 @@ def test_overlapping_cron_runs_process_each_job_once(servers: list[str], client:
         body: dict[str, Any] = answer.json()
         return body
 
-    runs = _race(8, cron)
+    runs = race_answered(8, cron)
     for body in runs:
         assert body.get("skipped") == "locked" or isinstance(body.get("processed"), int), body
     # Other tests share no database with this one, so every processed job is one of ours.
