@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from safety.embedded import EmbeddedApp, EmbeddedAppError  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from benchrun import Run, bench_env, machine_line, run_pytest, verdict  # noqa: E402
+from benchrun import Run, bench_env, machine_line, report_failures, run_pytest, verdict  # noqa: E402
 
 GOAL_SERIAL_SECONDS = 15.0
 GOAL_SPEEDUP = 1.6
@@ -117,15 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"  speed-up at least {GOAL_SPEEDUP:g} at -n 2: not judged (a run failed)")
 
-    failures = [r for r in runs if not r.ok]
-    for run in failures:
-        how = f"timed out after {args.timeout:g} s" if run.exit_code is None else f"exited {run.exit_code}"
-        print(f"\npytest {run.label} {how}; its output ends with:", file=sys.stderr)
-        print("\n".join(run.output.splitlines()[-30:]) or "(no output)", file=sys.stderr)
-    if failures:
-        print(f"\nfailed pytest runs: {', '.join(r.label for r in failures)}", file=sys.stderr)
-        return 1
-    return 0
+    return report_failures(runs, args.timeout)
 
 
 if __name__ == "__main__":

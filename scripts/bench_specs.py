@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from benchrun import Run, bench_env, machine_line, run_pytest, verdict  # noqa: E402
+from benchrun import Run, bench_env, machine_line, report_failures, run_pytest, verdict  # noqa: E402
 
 GOAL_PER_SPEC_SECONDS = 1.5
 WORKERS = (0, 2)
@@ -140,15 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         goal = f"at most {GOAL_PER_SPEC_SECONDS:g} s per spec amortised"
         print(f"  -n {workers}: {goal}: {judged} ({amortised_time:.2f} s)")
 
-    failures = [r for r in runs if not r.ok]
-    for run in failures:
-        how = f"timed out after {args.timeout:g} s" if run.exit_code is None else f"exited {run.exit_code}"
-        print(f"\npytest {run.label} {how}; its output ends with:", file=sys.stderr)
-        print("\n".join(run.output.splitlines()[-30:]) or "(no output)", file=sys.stderr)
-    if failures:
-        print(f"\nfailed pytest runs: {', '.join(r.label for r in failures)}", file=sys.stderr)
-        return 1
-    return 0
+    return report_failures(runs, args.timeout)
 
 
 if __name__ == "__main__":

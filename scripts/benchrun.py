@@ -88,3 +88,16 @@ def verdict(met: bool) -> str:
 def machine_line() -> str:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return f"machine: {os.cpu_count()} cores, load average {load} (other work on the machine makes the figures noisy)"
+
+
+def report_failures(runs: list[Run], timeout: float) -> int:
+    """Show the end of each failed run's output on stderr; the exit status: 1 if any failed."""
+    failures = [r for r in runs if not r.ok]
+    for run in failures:
+        how = f"timed out after {timeout:g} s" if run.exit_code is None else f"exited {run.exit_code}"
+        print(f"\npytest {run.label} {how}; its output ends with:", file=sys.stderr)
+        print("\n".join(run.output.splitlines()[-30:]) or "(no output)", file=sys.stderr)
+    if failures:
+        print(f"\nfailed pytest runs: {', '.join(r.label for r in failures)}", file=sys.stderr)
+        return 1
+    return 0
