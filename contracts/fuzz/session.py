@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 import requests
+from schemathesis import CheckContext, Response
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.parameters import ParameterLocation
@@ -180,25 +181,12 @@ class FuzzSession:
             self.cassette.append(har.entry(response, started))
         free = free_answer(case)
         try:
-            if free is None:
-                excluded = [ignored_auth]
-                if action_may_fail:
-                    excluded.append(not_a_server_error)
-                case.validate_response(
-                    response,
-                    headers=headers,
-                    additional_checks=[ignored_auth_once, *CONTRACT_CHECKS],
-                    excluded_checks=excluded,
-                    transport_kwargs={"base_url": self.base_url, "session": self.http},
-                )
-            else:
-                # The contract leaves this answer free: only "no 5xx" and section 1 apply.
-                case.validate_response(
-                    response,
-                    headers=headers,
-                    checks=[not_a_server_error, *CONTRACT_CHECKS],
-                    transport_kwargs={"base_url": self.base_url, "session": self.http},
-                )
+            case.validate_response(
+                response,
+                headers=headers,
+                transport_kwargs={"base_url": self.base_url, "session": self.http},
+                **response_checks(free, action_may_fail),
+            )
         except (FailureGroup, AssertionError) as error:
             self._record_failure(case, response, headers, error)
             raise
@@ -289,6 +277,44 @@ def integral_floats_as_ints(case: Case) -> None:
         value = body.get(name)
         if isinstance(value, float) and value.is_integer():
             body[name] = int(value)
+
+
+def failing_action_answer(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """The only server error a user whose actions fail may get: 500 `execution_failed` (section 6)."""
+    if response.status_code < 500:
+        return None
+    try:
+        body = json.loads(response.content or b"null")
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if response.status_code != 500 or not isinstance(error, dict) or error.get("code") != "execution_failed":
+        text = response.content.decode("utf-8", "replace")[:300] if response.content else ""
+        raise AssertionError(
+            "an action set to fail (failingActions, section 4) answers 500 execution_failed "
+            f"(section 6); any other server error is a bug: got {response.status_code} {text!r}"
+        )
+    return None
+
+
+def response_checks(free: str | None, action_may_fail: bool) -> dict[str, Any]:
+    """The `case.validate_response` keywords that judge one answer.
+
+    `free`: why the contract leaves this answer free (`free_answer`), or None: then every
+    default check and the contract's run, else only "no server error" and section 1.
+    `action_may_fail`: the case acts as a user whose actions are set to fail, so 500
+    `execution_failed` is the contract's answer on either path (a long Idempotency-Key, on
+    which the contract is silent, may well reach the action); any other 5xx still fails.
+    """
+    if free is not None:
+        server = failing_action_answer if action_may_fail else not_a_server_error
+        return {"checks": [server, *CONTRACT_CHECKS]}
+    if action_may_fail:
+        return {
+            "additional_checks": [ignored_auth_once, *CONTRACT_CHECKS, failing_action_answer],
+            "excluded_checks": [ignored_auth, not_a_server_error],
+        }
+    return {"additional_checks": [ignored_auth_once, *CONTRACT_CHECKS], "excluded_checks": [ignored_auth]}
 
 
 def free_answer(case: Case) -> str | None:
