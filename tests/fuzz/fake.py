@@ -16,6 +16,7 @@ BASE = "http://127.0.0.1:9"  # never contacted: nothing here sends a request
 def answer(case: Case, status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
     """A schemathesis Response to `case` with this status, JSON body and headers."""
     url = BASE + case.formatted_path
-    request = requests.Request(case.method, url, json=case.body if case.body is not None else None).prepare()
+    body_sent = case.body if isinstance(case.body, (dict, list)) else None  # NotSet: no body
+    request = requests.Request(case.method, url, json=body_sent).prepare()
     all_headers = {"content-type": ["application/json"], **{k.lower(): [v] for k, v in (headers or {}).items()}}
     return Response(status, all_headers, json.dumps(body).encode(), request, 0.01, True)
