@@ -36,6 +36,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.checks import ignored_auth
 
+from contracts.api import auth_headers
 from contracts.fuzz import ARTIFACTS_DIR, har
 from contracts.fuzz.auth import UserPool
 from contracts.fuzz.checks import CONTRACT_CHECKS, ignored_auth_once
@@ -174,11 +175,13 @@ class FuzzSession:
             headers, may_fail = self.pool.authorize_case(case)
             action_may_fail = action_may_fail or may_fail
         integral_floats_as_ints(case)
-        started = har.now()
-        response = case.call(base_url=self.base_url, session=self.http, headers=headers)
-        with self._lock:
-            self.stats.record(case.operation.label, response.status_code)
-            self.cassette.append(har.entry(response, started))
+        response = self._send(case, headers)
+        revived = self.pool.revive(headers.get("Authorization", "")) if response.status_code == 401 else None
+        if revived is not None:
+            # The pool's token had died (a login may end earlier sessions, v1.1): the 401 says
+            # nothing about this case, so it is sent once more with the new token.
+            headers = {**headers, **auth_headers(revived)}
+            response = self._send(case, headers)
         free = free_answer(case)
         try:
             case.validate_response(
@@ -190,6 +193,14 @@ class FuzzSession:
         except (FailureGroup, AssertionError) as error:
             self._record_failure(case, response, headers, error)
             raise
+        return response
+
+    def _send(self, case: Case, headers: dict[str, str]) -> Any:
+        started = har.now()
+        response = case.call(base_url=self.base_url, session=self.http, headers=headers)
+        with self._lock:
+            self.stats.record(case.operation.label, response.status_code)
+            self.cassette.append(har.entry(response, started))
         return response
 
     def _record_failure(self, case: Case, response: Any, headers: dict[str, str], error: BaseException) -> None:
