@@ -37,7 +37,7 @@ from schemathesis.generation.case import Case
 from schemathesis.specs.openapi.checks import ignored_auth
 
 from contracts.api import auth_headers
-from contracts.fuzz import ARTIFACTS_DIR, har
+from contracts.fuzz import ARTIFACTS_DIR, har, reach
 from contracts.fuzz.auth import UserPool
 from contracts.fuzz.checks import CONTRACT_CHECKS, ignored_auth_once
 from contracts.fuzz.schema import worker_suffix
@@ -152,6 +152,7 @@ class FuzzSession:
         self.http = _http_session()
         self._lock = threading.Lock()
         self.below_goal = False
+        self.reach_problems: list[str] = []
         self.cassette: deque[dict[str, Any]] = deque(maxlen=har.MAX_ENTRIES)
 
     def run(self, case: Case, headers: dict[str, str] | None = None, *, action_may_fail: bool = False) -> Any:
@@ -249,7 +250,14 @@ class FuzzSession:
             f"operation ({self.budget.source}), seed {self.seed} ({seed_note} "
             f"{SEED_ENV}={self.seed})",
             "fuzz: statuses " + ", ".join(f"{k}: {v}" for k, v in sorted(s.statuses.items())),
+            "fuzz: per operation:",
+            *reach.operation_lines(s.by_operation),
         ]
+        if pool.revived:
+            lines.append(
+                f"fuzz: {pool.revived} dead token(s) replaced and their cases resent (the target "
+                "may end a user's earlier sessions when it logs in again, v1.1)"
+            )
         if s.failures:
             lines.append(f"fuzz: {len(s.failures)} failing case(s) saved:")
             lines += [f"  {path}" for path in s.failures]
@@ -344,7 +352,8 @@ def free_answer(case: Case) -> str | None:
 
 
 class FuzzSummary:
-    """A plugin object: prints the figures in the terminal summary, fails a 429-flooded run."""
+    """A plugin object: prints the figures in the terminal summary, fails a run that reached
+    little (mostly 401 or 429, `contracts.fuzz.reach`) or was 429-flooded."""
 
     def __init__(self) -> None:
         self.sessions: list[FuzzSession] = []
@@ -365,8 +374,9 @@ class FuzzSummary:
             # Enough answers for a share to mean something.
             if stats.requests >= 50 and stats.non_429_share < NON_429_GOAL:
                 fuzz.below_goal = True
-                if session.exitstatus == pytest.ExitCode.OK:
-                    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            fuzz.reach_problems = reach.reach_problems(stats.by_operation)
+            if (fuzz.below_goal or fuzz.reach_problems) and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         terminalreporter.write_sep("=", "contract fuzzing")
@@ -379,3 +389,5 @@ class FuzzSummary:
                     "the user rotation did not keep inside the rate limit",
                     red=True,
                 )
+            for problem in fuzz.reach_problems:
+                terminalreporter.write_line(f"fuzz: FAILED: {problem}", red=True)
