@@ -7,7 +7,7 @@ from playwright.sync_api import Error, Page, Response, expect
 
 from contracts.api import FIXTURE_SECRET
 from specs.accounts import MakeAccount
-from specs.helpers import FAILED, expect_failed, open_queue, run_action
+from specs.helpers import expect_failed, open_queue, run_action
 
 pytestmark = pytest.mark.mutating
 
