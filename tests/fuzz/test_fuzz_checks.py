@@ -10,7 +10,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.case import Case
 
 from contracts.fuzz import OPENAPI_PATH
-from contracts.fuzz.session import response_checks
+from contracts.fuzz.session import free_response, response_checks
 from tests.fuzz.fake import answer
 
 FREE = "the contract is silent on this header value (section 6)"
@@ -51,3 +51,26 @@ def test_a_failing_user_still_fails_on_another_server_error(execute_case: Case, 
 def test_a_500_for_a_user_whose_actions_succeed_fails(execute_case: Case, free: str | None) -> None:
     with pytest.raises((FailureGroup, AssertionError), match="Server error"):
         _judge(execute_case, EXECUTION_FAILED, free, may_fail=False)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "content"),
+    [(None, b""), ("text/plain", b"bye"), ("application/json", b"null"), ("application/json", b"")],
+    ids=["empty", "text", "json-null", "json-empty"],
+)
+def test_a_logouts_200_body_is_free(content_type: str | None, content: bytes) -> None:
+    schema = schemathesis.openapi.from_path(OPENAPI_PATH)
+    case = schema["/api/auth/logout"]["POST"].Case()
+    response = answer(case, 200, None)
+    response.headers = {} if content_type is None else {"content-type": [content_type]}
+    response.content = content
+    free = free_response(case, 200)
+    assert free is not None
+    case.validate_response(response, **response_checks(free, False))
+
+
+def test_a_logouts_other_answers_are_not_free() -> None:
+    schema = schemathesis.openapi.from_path(OPENAPI_PATH)
+    case = schema["/api/auth/logout"]["POST"].Case()
+    assert free_response(case, 401) is None
+    assert free_response(schema["/api/health"]["GET"].Case(), 200) is None
