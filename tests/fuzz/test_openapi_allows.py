@@ -77,7 +77,7 @@ class Row:
     status: int
     body: Any
     why: str
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | list[str]] = field(default_factory=dict)
 
 
 def _nulls(body: dict[str, Any]) -> dict[str, Any]:
@@ -127,6 +127,13 @@ ALLOWED: dict[str, Row] = {
         _nulls({"ok": True, "token": "t"}),
         "§1 v1.1",
         {"Set-Cookie": "session=t; HttpOnly; Path=/; SameSite=Lax"},
+    ),
+    "login-another-cookie-first": Row(
+        ("POST", "/api/auth/login"),
+        200,
+        {"ok": True, "token": "t"},
+        "§2 silent on other cookies",
+        {"Set-Cookie": ["csrf=x; Path=/", "session=t; HttpOnly; Path=/; SameSite=Strict; Secure"]},
     ),
     "logout-empty-object": Row(("POST", "/api/auth/logout"), 200, {}, "§2 body free"),
     "logout-ok-null": Row(("POST", "/api/auth/logout"), 200, {"ok": True, "token": None}, "§2 body free"),
