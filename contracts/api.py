@@ -403,6 +403,10 @@ def login(api: httpx.Client, email: str, password: str) -> str:
 # --------------------------------------------------------------------------- a logged-in user
 
 
+#: Fresh logins a request of the shared account may make after a 401 (see `User._send`).
+SHARED_RELOGINS = 2
+
+
 @dataclass
 class User:
     """A logged-in user of the target: token, credentials and (if made by fixtures) its data."""
@@ -429,17 +433,25 @@ class User:
         return {**auth_headers(self.token), **(extra or {})}
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
-        headers = self.headers(kw.pop("headers", None))
-        return self._send(lambda: self.api.get(path, headers=headers, **kw))
+        extra = kw.pop("headers", None)
+        # Headers are built at send time: a resend after a fresh login carries the new token.
+        return self._send(lambda: self.api.get(path, headers=self.headers(extra), **kw))
 
     def post(self, path: str, **kw: Any) -> httpx.Response:
-        headers = self.headers(kw.pop("headers", None))
-        return self._send(lambda: self.api.post(path, headers=headers, **kw))
+        extra = kw.pop("headers", None)
+        return self._send(lambda: self.api.post(path, headers=self.headers(extra), **kw))
 
     def _send(self, send: Callable[[], httpx.Response]) -> httpx.Response:
-        if self.retry is None:
-            return send()
-        return send_with_retry(send, self.retry)
+        response = send() if self.retry is None else send_with_retry(send, self.retry)
+        # The shared E2E_EMAIL account is logged in by other tests and workers too, and a
+        # login may end the user's earlier sessions (free, v1.1): on a 401, log in afresh
+        # and resend (bounded). A fixtures user is logged in once, by its own test only.
+        for _ in range(SHARED_RELOGINS if not self.isolated else 0):
+            if response.status_code != 401:
+                break
+            self.token = login(self.api, self.email, self.password)
+            response = send() if self.retry is None else send_with_retry(send, self.retry)
+        return response
 
     def execute(
         self,

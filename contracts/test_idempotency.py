@@ -22,8 +22,8 @@ def _is_replay(response: httpx.Response) -> bool:
 
 
 def _first(user: c.User, nba_id: str, action_key: str, key: str) -> tuple[httpx.Response, Any]:
+    # What a first answer carries in Idempotent-Replayed is free (v1.1): not checked.
     response = user.execute(nba_id, action_key, idempotency_key=key)
-    assert not _is_replay(response), f"a first request with a key is no replay; got {response.headers}"
     return response, c.json_body(response)
 
 
@@ -190,8 +190,11 @@ def test_concurrent_requests_with_one_key_run_once(
         assert body.get("executionId") == execution_id, (
             f"every 200 names the one execution {execution_id}; got {c.describe(response)}"
         )
-    originals = [r for r in responses if r.status_code == 200 and not _is_replay(r)]
-    assert len(originals) == 1, (
-        f"exactly one request runs the action (200 without Idempotent-Replayed); every other "
-        f"200 is a replay; got {[(r.status_code, r.headers.get(REPLAYED)) for r in responses]}"
+    # One Execution (above) says the action ran once. A replay MUST carry
+    # Idempotent-Replayed: true, and what the first answer carries is free (v1.1), so at most
+    # one 200 (the first) may lack it.
+    unmarked = [r for r in responses if r.status_code == 200 and not _is_replay(r)]
+    assert len(unmarked) <= 1, (
+        f"every 200 but the first is a replay and carries Idempotent-Replayed: true (section 6); "
+        f"got {[(r.status_code, r.headers.get(REPLAYED)) for r in responses]}"
     )

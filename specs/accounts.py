@@ -88,7 +88,7 @@ def shared_account(api: httpx.Client, next_actions: int, failing_actions: Sequen
             "POST /api/e2e/fixtures (failingActions) can set that up"
         )
     token = login(api, email, password)
-    user = User(api=api, token=token, email=email, password=password, retry=RetryPolicy())
+    user = User(api=api, token=token, email=email, password=password, retry=RetryPolicy(), isolated=False)
     by_lead: dict[str, list[NextActionRef]] = {}
     for item in user.list_items():
         by_lead.setdefault(item["leadId"], []).append(NextActionRef(item["id"], item["title"]))

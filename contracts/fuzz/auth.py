@@ -57,12 +57,17 @@ class FuzzUser:
     lead_id: str | None
     from_fixtures: bool
     spent: int = 0
+    #: The user was logged in again elsewhere (a login case with its credentials, a logout
+    #: case's own token): its token may be dead, so it logs in afresh before its next use.
+    stale: bool = False
 
 
 @dataclass
 class PoolStats:
     users_created: int = 0
     logins: int = 0
+    #: Tokens found dead (401 on a token the pool had not logged out) and replaced.
+    revived: int = 0
     by_operation: dict[str, int] = field(default_factory=dict)
 
 
@@ -115,6 +120,7 @@ class UserPool:
         self._logout_user: FuzzUser | None = None
         self._foreign: FuzzUser | None = None
         self._failing: FuzzUser | None = None
+        self._login_user: FuzzUser | None = None
         self._failing_tokens: set[str] = set()
         self._limiter: Any = None
         self._tokens: dict[str, str] = {}
@@ -175,7 +181,41 @@ class UserPool:
         with self._lock:
             if self._current is None:
                 self._current = self._new_user()
-            return self._current
+            return self._fresh(self._current)
+
+    def _fresh(self, user: FuzzUser) -> FuzzUser:
+        """`user`, logged in again first when its token may have died (see FuzzUser.stale)."""
+        if user.stale:
+            self._relogin(user)
+        return user
+
+    def _relogin(self, user: FuzzUser) -> None:
+        old = user.token
+        user.token = c.login(self._http, user.email, user.password)
+        user.stale = False
+        self.stats.logins += 1
+        if old in self._failing_tokens:
+            self._failing_tokens.add(user.token)
+        self._remember(user)
+
+    def revive(self, authorization: str) -> str | None:
+        """After a 401 on a pool user's token: if the token is dead, log that user in again.
+
+        A target may end a user's earlier sessions when it logs in again (free, v1.1), and the
+        shared E2E_EMAIL account is logged in by other tests too. Returns the new token when
+        the old one was dead (counted in `stats.revived`, which the summary prints), else None.
+        """
+        token = authorization.partition(" ")[2]
+        with self._lock:
+            users = [u for u in (self._current, self._failing) if u is not None and u.token == token]
+            if not users:
+                return None
+            probe = self._http.get(c.NEXT_ACTIONS_PATH, headers=c.auth_headers(token))
+            if probe.status_code != 401:
+                return None
+            self._relogin(users[0])
+            self.stats.revived += 1
+            return users[0].token
 
     def spend(self, *, failing: bool = False) -> FuzzUser:
         """The user for one authenticated execute request: a fresh one once `budget` is spent.
@@ -198,7 +238,12 @@ class UserPool:
         return user
 
     def fresh_token(self) -> str:
-        """A token of its own for a logout case: logging out never kills the pool's token."""
+        """A token of its own for a logout case: logging out never kills the pool's token.
+
+        With fixtures, the logout cases have a user of their own. The shared account has
+        only itself: logging it in again may end the pool's session (free, v1.1), so the
+        pool logs in afresh before its next request.
+        """
         with self._lock:
             if self._logout_user is None:
                 self._logout_user = self._new_user() if self.use_fixtures else self.current()
@@ -206,6 +251,8 @@ class UserPool:
             self.stats.logins += 1
             token = c.login(self._http, user.email, user.password)
             self._tokens[token] = user.email
+            if user is self._current:
+                user.stale = True
             return token
 
     # ------------------------------------------------------------------ cases
@@ -267,7 +314,23 @@ class UserPool:
         with self._lock:
             if self._failing is None:
                 self._failing = self._new_user(c.ACTION_KEYS)
-            return self._failing
+            return self._fresh(self._failing)
+
+    def _login_target(self) -> FuzzUser:
+        """Whose real credentials a login case carries.
+
+        A login may end the user's earlier sessions (free, v1.1), so with fixtures the login
+        cases log in a user of their own, whose token the pool never sends. The shared
+        account has only itself: it is marked to log in afresh before its next request.
+        """
+        with self._lock:
+            if not self.use_fixtures:
+                user = self.current()
+                user.stale = True
+                return user
+            if self._login_user is None:
+                self._login_user = self._new_user()
+            return self._login_user
 
     def _foreign_user(self) -> FuzzUser:
         """Another fixtures user, whose ids the pool's users must not see (section 2)."""
@@ -281,7 +344,7 @@ class UserPool:
         if not isinstance(body, dict) or _negative_at(case, ParameterLocation.BODY):
             return
         if zlib.crc32(repr(body).encode()) % 3 == 0:
-            user = self.current()
+            user = self._login_target()
             body["email"], body["password"] = user.email, user.password
 
     def login(self, email: str, password: str) -> str:

@@ -7,15 +7,19 @@ Every module that imports `fuzz` gets its own copy of the fixture definition, so
 FuzzSession itself is one per process (`_SESSIONS`), made on first use and finished when
 pytest finishes: `FuzzSummary` prints the figures, writes them to
 `artifacts/fuzz/summary[-<worker>].json` and fails the run when fewer than 90% of the
-answers were not 429.
+answers were not 429, or when most were 401 or 429 (`contracts.fuzz.reach`; each fuzz test
+is failed for that on its own answers as well).
 """
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 
+from contracts.fuzz import reach
 from contracts.fuzz.session import FuzzSession, FuzzSummary
 from contracts.fuzz.settings import budget, seed
 
@@ -41,8 +45,21 @@ def fuzz(request: pytest.FixtureRequest, target: str) -> FuzzSession:
 @pytest.fixture(autouse=True)
 def _fuzz_figures(request: pytest.FixtureRequest) -> Iterator[None]:
     """After each fuzz test, the process's running figures go into its JUnit properties
-    (`--junitxml`): the place they reach under pytest-xdist, where the summary is not shown."""
+    (`--junitxml`): the place they reach under pytest-xdist, where the summary is not shown.
+
+    And the test fails when most of its own answers were 401 or 429 (`reach.reach_problems`):
+    a test error reaches the run's result under pytest-xdist too, where a worker's session
+    exit status does not.
+    """
+    before = {target: _snapshot(s) for target, s in _SESSIONS.items()}
     yield
+    problems = []
+    for target, session in _SESSIONS.items():
+        answers = reach.delta(session.stats.by_operation, before.get(target, {}))
+        problems += reach.reach_problems(answers)
+        request.node.user_properties.append(("fuzz_answers", json.dumps(answers, sort_keys=True)))
+    if problems:
+        pytest.fail("this fuzz test reached too little: " + " ".join(problems), pytrace=False)
     for session in _SESSIONS.values():
         stats = session.stats
         request.node.user_properties.extend(
@@ -53,3 +70,7 @@ def _fuzz_figures(request: pytest.FixtureRequest) -> Iterator[None]:
                 ("fuzz_seed", session.seed),
             ]
         )
+
+
+def _snapshot(session: FuzzSession) -> dict[str, Counter[int]]:
+    return {label: Counter(counts) for label, counts in session.stats.by_operation.items()}
