@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from refapp import readings
 from refapp.actions import ACTION_KEYS, new_next_action
 from refapp.auth import hash_password, verify_password
 from refapp.db import Database
@@ -68,11 +69,17 @@ def create_fixture(database: Database, count: int, failing: list[str]) -> dict[s
         session.flush()
         actions = [new_next_action(lead, failing=failing) for _ in range(count)]
         session.add_all(actions)
-    return {
+    body: dict[str, Any] = {
         "user": {"email": email, "password": password},
         "lead": {"id": lead.id},
         "nextActions": [{"id": nba.id, "title": nba.title} for nba in actions],
     }
+    if readings.other("fixture_extra_fields"):
+        body["user"]["id"] = user.id
+        body["lead"]["name"] = lead.name
+        for item in body["nextActions"]:
+            item["status"] = "queued"
+    return body
 
 
 def seed_account(database: Database, email: str, password: str) -> None:
@@ -80,7 +87,8 @@ def seed_account(database: Database, email: str, password: str) -> None:
 
     Idempotent: run at every start-up; it only tops the queue up.
     """
-    email = email.strip().lower()
+    # Stored lower-case, unless e-mails match case-sensitively: then as given, or it could not sign in.
+    email = email.strip() if readings.other("email_case_sensitive") else email.strip().lower()
     with database.write() as session:
         database.lock(session, "seed-account")
         user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
