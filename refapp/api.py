@@ -189,6 +189,12 @@ def _list_next_actions(database: Database, user_id: str, status: str, snoozed: b
         return [next_action_json(nba) for nba in session.execute(query).scalars()]
 
 
+def list_next_action_rows(database: Database, user_id: str, status: str) -> list[dict[str, Any]]:
+    """The caller's list as the API answers it (for the server-rendered UI of the other reading)."""
+    items: list[dict[str, Any]] = _list_next_actions(database, user_id, status, False)
+    return items
+
+
 @router.get("/api/next-actions")
 async def list_next_actions(request: Request) -> JSONResponse:
     caller = await current_caller(request)
@@ -259,6 +265,12 @@ def _lead(database: Database, user_id: str, lead_id: str) -> Any:
         if readings.other("risk_flags_reversed"):
             flags.reverse()
         return lead_json(lead, flags)
+
+
+def lead_view(database: Database, user_id: str, lead_id: str) -> dict[str, Any]:
+    """The lead as the API answers it; raises ApiError 404 (for the server-rendered UI)."""
+    body: dict[str, Any] = _lead(database, user_id, lead_id)
+    return body
 
 
 @router.get("/api/leads/{lead_id}")

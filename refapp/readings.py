@@ -144,7 +144,7 @@ READING_POINTS: dict[str, ReadingPoint] = {
     "recompute_keeps_score": ReadingPoint(
         "6",
         "`recompute_score` keeps the score (only `scoreUpdatedAt` moves)",
-        "`recompute_score` | the lead's `scoreUpdatedAt` moves to the time of the request",
+        "(`recompute_score`:) the lead's `scoreUpdatedAt` moves to the time of the request",
     ),
     "snooze_to_the_minute": ReadingPoint(
         "6",
