@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
@@ -23,6 +24,7 @@ from refapp import idempotency, ratelimit, readings
 from refapp.config import ConfigError, Settings
 from refapp.db import Database
 from refapp.models import Lead, NextAction, RateLimitHit
+from safety.embedded import EmbeddedApp, EmbeddedAppError
 
 from .conftest import CRON_SECRET, AppFactory, World
 
@@ -379,3 +381,22 @@ def test_cli_refuses_an_unknown_reading(monkeypatch: pytest.MonkeyPatch, capsys:
 def test_health_under_the_other_reading_is_still_ok(make_client: AppFactory) -> None:
     body = make_client(readings="other").get("/api/health").json()
     assert body["ok"] is True and body["environment"] != "production"
+
+
+@pytest.mark.parametrize("reading", readings.READINGS)
+def test_the_embedded_app_takes_the_reading_from_the_environment(monkeypatch: pytest.MonkeyPatch, reading: str) -> None:
+    monkeypatch.setenv("REFAPP_READINGS", reading)
+    app = EmbeddedApp()
+    try:
+        with httpx.Client(base_url=app.start(), trust_env=False) as client:
+            body = client.get("/api/health").json()
+    finally:
+        app.stop()
+    assert ("environment" in body) is (reading == readings.OTHER)
+
+
+def test_the_embedded_app_reports_an_unknown_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFAPP_READINGS", "bogus")
+    app = EmbeddedApp()
+    with pytest.raises(EmbeddedAppError, match="valid readings: default, other"):
+        app.start()
