@@ -54,6 +54,7 @@ EVENT_EXECUTED = "nba.delivery.executed"
 EVENT_FAILED = "nba.delivery.failed"
 EVENT_STUBBED = "nba.delivery.stubbed"
 EVENT_RETRY_STUB = "nba.delivery.retry_job.stub"
+EVENT_RECORDED = "nba.execution.recorded"  # the other reading's extra event type
 
 TITLE_TOKEN_HEX = 16
 
@@ -65,7 +66,7 @@ class SimulatedActionFailure(RuntimeError):
 def new_title() -> str:
     """A unique title of fixed width: no title can contain another, different one."""
     token = secrets.token_hex(TITLE_TOKEN_HEX // 2)
-    return f"Call {token} back" if readings.other("other_titles") else f"Follow up [{token}]"
+    return f"Call ({token}) back?" if readings.other("other_titles") else f"Follow up [{token}]"
 
 
 def new_next_action(lead: Lead, *, failing: list[str] | None = None) -> NextAction:
@@ -139,9 +140,9 @@ def apply_action(session: Session, nba: NextAction, lead: Lead, action_key: str)
             closed = [item.id for item in old]
             for item_id in closed:
                 session.get_one(NextAction, item_id).status = "done"
-            replacement = new_next_action(lead, failing=inherited)
-            session.add(replacement)
-            return {"created": [replacement.id], "closed": closed}
+            replacements = [new_next_action(lead, failing=inherited) for _ in range(2)]
+            session.add_all(replacements)
+            return {"created": [item.id for item in replacements], "closed": closed}
         existing = session.execute(
             select(NextAction.id).where(NextAction.lead_id == lead.id, _queued_unsnoozed(now))
         ).first()
@@ -227,6 +228,8 @@ def execute(
                 event_types.append(EVENT_EXECUTED)
         else:
             event_types = [EVENT_EXECUTED]
+        if readings.other("extra_event_types"):
+            event_types.append(EVENT_RECORDED)
         for event_type in event_types:
             session.add(
                 OpsEvent(

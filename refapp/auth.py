@@ -102,6 +102,8 @@ def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
     Written by hand so the attribute reads exactly `SameSite=Lax`.
     """
     cookie = f"{SESSION_COOKIE}={token}; HttpOnly; Path=/; SameSite={_same_site()}"
+    if readings.other("persistent_cookie"):
+        cookie += "; Max-Age=604800"
     if secure:
         cookie += "; Secure"
     response.headers.append("set-cookie", cookie)

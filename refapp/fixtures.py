@@ -28,6 +28,8 @@ def parse_fixture_request(body: object) -> tuple[int, list[str]]:
     if not isinstance(body, dict):
         raise invalid_body()
     count: object = body.get("nextActions", DEFAULT_NEXT_ACTIONS)
+    if isinstance(count, float) and count.is_integer() and readings.other("integral_float_count"):
+        count = int(count)
     if isinstance(count, bool) or not isinstance(count, int):
         raise invalid_body("nextActions must be an integer from 1 to 50.")
     if not 1 <= count <= MAX_NEXT_ACTIONS:
@@ -45,12 +47,17 @@ def parse_fixture_request(body: object) -> tuple[int, list[str]]:
 
 
 def _new_lead(user: User) -> Lead:
+    now = utcnow()
+    token = secrets.token_hex(4)
+    scored = readings.other("lead_scored_at_creation")
     return Lead(
         id=new_id(),
         user_id=user.id,
-        name=f"Lead {secrets.token_hex(4)}",
+        name=f"O'Neil & Co. (lead {token}) [*]?" if readings.other("punctuated_lead_names") else f"Lead {token}",
         score=secrets.randbelow(101),
-        created_at=utcnow(),
+        score_updated_at=now if scored else None,
+        risk_evaluated_at=now if scored else None,
+        created_at=now,
     )
 
 

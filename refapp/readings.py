@@ -91,6 +91,11 @@ READING_POINTS: dict[str, ReadingPoint] = {
         "a new login ends the user's earlier sessions",
         "Whether a new login ends the user's earlier sessions is free (v1.1)",
     ),
+    "persistent_cookie": ReadingPoint(
+        "2",
+        "the session cookie is persistent (`Max-Age=604800`); default: a session cookie",
+        "a cookie `session=<token>` (HttpOnly, Path=/, SameSite=Lax or Strict; Secure when served over https)",
+    ),
     "hex_tokens": ReadingPoint("2", "tokens are 64 hex digits", '`{"ok": true, "token": "<opaque>"}`'),
     "login_extra_fields": ReadingPoint(
         "2",
@@ -114,6 +119,21 @@ READING_POINTS: dict[str, ReadingPoint] = {
         "next actions created by `run_next_actions` inherit the lead's `failingActions`",
         "Whether next actions created later by `run_next_actions` inherit this is free.",
     ),
+    "integral_float_count": ReadingPoint(
+        "4",
+        '`{"nextActions": 2.0}` is the integer 2 (default: 400 `invalid_body`)',
+        '`{"nextActions": n}` (an integer 1..50, default 3)',
+    ),
+    "lead_scored_at_creation": ReadingPoint(
+        "4",
+        "a fixture lead starts with `scoreUpdatedAt` and `riskEvaluatedAt` set (default: null)",
+        "one lead owned by that user (its initial times are not described)",
+    ),
+    "punctuated_lead_names": ReadingPoint(
+        "4",
+        "lead names hold an apostrophe, `&`, brackets and regex metacharacters",
+        '`GET /api/leads/{id}` ... `{"id", "name", ...}` (what a name holds is not described)',
+    ),
     "fixture_extra_fields": ReadingPoint(
         "4",
         "the fixtures answer also carries the user's id, the lead's name and each next action's status",
@@ -121,7 +141,7 @@ READING_POINTS: dict[str, ReadingPoint] = {
     ),
     "other_titles": ReadingPoint(
         "4",
-        "titles read `Call <hex> back` (unique, fixed width, none contains another)",
+        "titles read `Call (<hex>) back?` (unique, fixed width, none contains another)",
         "Every title is unique across all calls, and no title contains another",
     ),
     # --- 5. Next actions ----------------------------------------------------------------
@@ -189,7 +209,7 @@ READING_POINTS: dict[str, ReadingPoint] = {
     "run_next_actions_closes": ReadingPoint(
         "6",
         "`run_next_actions` closes (marks done) every queued next action of the lead, this one included, "
-        "and creates a new one",
+        "and creates two new ones",
         "whether old ones are kept, closed or replaced is free",
     ),
     "execute_extra_fields": ReadingPoint(
@@ -198,6 +218,14 @@ READING_POINTS: dict[str, ReadingPoint] = {
         "Responses may carry extra fields",
     ),
     # --- 7. Ops events ------------------------------------------------------------------
+    "extra_event_types": ReadingPoint(
+        "7",
+        "every execution also emits an event of a type the contract does not name, `nba.execution.recorded`",
+        "Exactly one of `executed` or `failed` per execution that ran (other types are not described)",
+    ),
+    "execution_extra_fields": ReadingPoint(
+        "5", 'execution records also carry `"durationMs"` and `"error": null`', "Responses may carry extra fields"
+    ),
     "event_extra_fields": ReadingPoint(
         "7", 'events also carry `"leadId"` and `"error": null`', "Responses may carry extra fields"
     ),
@@ -231,6 +259,11 @@ READING_POINTS: dict[str, ReadingPoint] = {
     "ui_extra_list": ReadingPoint(
         "9",
         'the page also holds a "Recently done" list with the titles of done items, and a "Refresh" button',
+        "The page may hold other controls and lists.",
+    ),
+    "ui_nav_links": ReadingPoint(
+        "9",
+        'every page has a navigation with links "Next actions" and "Sign in"/"Sign out"',
         "The page may hold other controls and lists.",
     ),
     "ui_button_order": ReadingPoint(

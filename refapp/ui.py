@@ -332,6 +332,10 @@ const show = (lead) => {
 """
 
 
+# The other reading's site navigation: a link named like the queue's list, on every page.
+_SITE_NAV = """<nav aria-label="Site"><a href="/next-actions">Next actions</a> <a href="/login">Sign in</a></nav>"""
+
+
 def _page(
     title: str,
     body: str,
@@ -355,6 +359,7 @@ def _page(
 <body{body_attrs}>
 <div id="status" role="status" aria-live="polite"></div>
 <div id="alert" role="alert" aria-live="assertive">{html.escape(alert)}</div>
+{_SITE_NAV if readings.other("ui_nav_links") else ""}
 {body}
 <script nonce="{nonce}">
 "use strict";

@@ -27,7 +27,7 @@ def next_action_json(nba: NextAction) -> dict[str, Any]:
 
 
 def execution_json(execution: Execution) -> dict[str, Any]:
-    return {
+    body: dict[str, Any] = {
         "id": execution.id,
         "nextActionId": execution.next_action_id,
         "actionKey": execution.action_key,
@@ -37,6 +37,12 @@ def execution_json(execution: Execution) -> dict[str, Any]:
         "errorCode": execution.error_code,
         "errorMessage": execution.error_message,
     }
+    if readings.other("execution_extra_fields"):
+        duration = None
+        if execution.started_at is not None and execution.finished_at is not None:
+            duration = round((execution.finished_at - execution.started_at).total_seconds() * 1000)
+        body.update(durationMs=duration, error=None)
+    return body
 
 
 def lead_json(lead: Lead, flags: list[RiskFlag]) -> dict[str, Any]:
