@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from refapp import __main__ as cli
-from refapp import idempotency, ratelimit, readings
+from refapp import idempotency, ratelimit, readings, ui
 from refapp.config import ConfigError, Settings
 from refapp.db import Database
 from refapp.models import Lead, NextAction, RateLimitHit
@@ -414,3 +414,38 @@ def test_the_embedded_app_reports_an_unknown_reading(monkeypatch: pytest.MonkeyP
     app = EmbeddedApp()
     with pytest.raises(EmbeddedAppError, match="valid readings: default, other"):
         app.start()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/leads/abc", "/leads/abc"),
+        ("/next-actions", "/next-actions"),
+        ("//evil.example/x", "/next-actions"),
+        ("/\\evil.example", "/next-actions"),
+        ("https://evil.example/", "/next-actions"),
+        ("", "/next-actions"),
+        (None, "/next-actions"),
+        ("/a\nb", "/next-actions"),
+    ],
+)
+def test_login_next_goes_back_only_to_a_path_of_this_site(value: str | None, expected: str) -> None:
+    assert ui._safe_next(value) == expected
+
+
+def test_a_form_sign_in_goes_back_to_next(make_client: AppFactory) -> None:
+    client = make_client(readings="other")
+    world = World(client)
+    lead_path = f"/leads/{world.lead_id}"
+    redirect = client.get(lead_path, follow_redirects=False)
+    assert redirect.status_code == 307
+    login_page = client.get(redirect.headers["location"])
+    assert f'name="next" value="{lead_path}"' in login_page.text
+    user = world.data["user"]
+    signed_in = client.post(
+        "/login", data={"email": user["email"], "password": user["password"], "next": lead_path}, follow_redirects=False
+    )
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == lead_path
+    page = client.get(lead_path)
+    assert page.status_code == 200 and "<h1>" in page.text and "Score: " in page.text
