@@ -122,7 +122,7 @@ def sign_in(database: Database, email: str, password: str) -> tuple[str, str] | 
         return None
     with database.read() as session:
         if readings.other("email_case_sensitive"):
-            # Stored e-mails are lower-case; matched exactly, another case is another address.
+            # Matched exactly: in another case it is another address (fixture e-mails are lower-case).
             match = User.email == email.strip()
         else:
             match = User.email == email.strip().lower()
