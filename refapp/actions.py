@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from refapp import idempotency
+from refapp import idempotency, readings
 from refapp.config import Settings
 from refapp.db import Database
 from refapp.errors import not_found
@@ -54,6 +54,7 @@ EVENT_EXECUTED = "nba.delivery.executed"
 EVENT_FAILED = "nba.delivery.failed"
 EVENT_STUBBED = "nba.delivery.stubbed"
 EVENT_RETRY_STUB = "nba.delivery.retry_job.stub"
+EVENT_RECORDED = "nba.execution.recorded"  # the other reading's extra event type
 
 TITLE_TOKEN_HEX = 16
 
@@ -64,7 +65,8 @@ class SimulatedActionFailure(RuntimeError):
 
 def new_title() -> str:
     """A unique title of fixed width: no title can contain another, different one."""
-    return f"Follow up [{secrets.token_hex(TITLE_TOKEN_HEX // 2)}]"
+    token = secrets.token_hex(TITLE_TOKEN_HEX // 2)
+    return f"Call ({token}) back?" if readings.other("other_titles") else f"Follow up [{token}]"
 
 
 def new_next_action(lead: Lead, *, failing: list[str] | None = None) -> NextAction:
@@ -110,10 +112,14 @@ def apply_action(session: Session, nba: NextAction, lead: Lead, action_key: str)
         nba.status = "done"
         return {}
     if action_key == "snooze_1d":
-        nba.snoozed_until = now + timedelta(days=1)
+        until = now + timedelta(days=1)
+        if readings.other("snooze_to_the_minute"):
+            until = until.replace(second=0, microsecond=0)
+        nba.snoozed_until = until
         return {}
     if action_key == "recompute_score":
-        lead.score = random.randint(0, 100)
+        if not readings.other("recompute_keeps_score"):
+            lead.score = random.randint(0, 100)
         lead.score_updated_at = now
         return {"score": lead.score}
     if action_key == "run_risk_rules":
@@ -125,12 +131,24 @@ def apply_action(session: Session, nba: NextAction, lead: Lead, action_key: str)
         return {"flags": [code for code, _ in flags]}
     if action_key == "run_next_actions":
         session.flush()
+        inherited = failing_keys(nba) if readings.other("failing_inherited") else None
+        if readings.other("run_next_actions_closes"):
+            # Replace the lead's queue: every queued one (this one too) is closed, one new is made.
+            old = session.execute(
+                select(NextAction).where(NextAction.lead_id == lead.id, NextAction.status == "queued")
+            ).scalars()
+            closed = [item.id for item in old]
+            for item_id in closed:
+                session.get_one(NextAction, item_id).status = "done"
+            replacements = [new_next_action(lead, failing=inherited) for _ in range(2)]
+            session.add_all(replacements)
+            return {"created": [item.id for item in replacements], "closed": closed}
         existing = session.execute(
             select(NextAction.id).where(NextAction.lead_id == lead.id, _queued_unsnoozed(now))
         ).first()
         if existing is not None:
             return {"created": []}
-        created = new_next_action(lead)
+        created = new_next_action(lead, failing=inherited)
         session.add(created)
         return {"created": [created.id]}
     if action_key == STUB_ACTION:
@@ -206,8 +224,12 @@ def execute(
             event_types = [EVENT_FAILED]
         elif action_key == STUB_ACTION:
             event_types = [EVENT_STUBBED]
+            if readings.other("stub_emits_executed"):
+                event_types.append(EVENT_EXECUTED)
         else:
             event_types = [EVENT_EXECUTED]
+        if readings.other("extra_event_types"):
+            event_types.append(EVENT_RECORDED)
         for event_type in event_types:
             session.add(
                 OpsEvent(
@@ -224,6 +246,12 @@ def execute(
             body: dict[str, Any] = {"ok": True, "executionId": execution_id}
             if action_key == STUB_ACTION:
                 body["stubbed"] = True
+            elif readings.other("stubbed_false"):
+                body["stubbed"] = False
+            if readings.other("execute_extra_fields"):
+                body.update(nextActionId=nba.id, actionKey=action_key)
+            if readings.other("null_contract_names"):
+                body["error"] = None
             outcome = Outcome(200, body)
         else:
             outcome = Outcome(

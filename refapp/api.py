@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from typing import Any
@@ -12,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from refapp import actions, cron, fixtures, idempotency, ratelimit
+from refapp import __version__, actions, cron, fixtures, idempotency, ratelimit, readings
 from refapp.auth import (
     Caller,
     clear_session_cookie,
@@ -27,7 +28,7 @@ from refapp.config import Settings
 from refapp.db import Database, get_database
 from refapp.errors import ApiError, error_response, invalid_body, not_found, unauthorized
 from refapp.models import ID_LENGTH, Execution, Lead, NextAction, OpsEvent, RiskFlag, User, UserSession
-from refapp.timeutil import utcnow
+from refapp.timeutil import iso, utcnow
 from refapp.views import event_json, execution_json, lead_json, next_action_json
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -43,11 +44,24 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def read_json(request: Request, *, empty: object = _NO_BODY) -> object:
+def _is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def read_json(request: Request, *, empty: object = _NO_BODY, whitespace_is_empty: bool = False) -> object:
     """The parsed JSON body. An empty body gives `empty`, or 400 when none is given."""
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
+        if readings.other("body_over_1mib_413"):
+            raise ApiError(413, "payload_too_large", "The request body is over 1 MiB.")
         raise invalid_body("The request body is too large.")
+    content_type = request.headers.get("content-type")
+    # Only a type that is sent and is not JSON is refused: a missing one is not a claim.
+    if raw and content_type is not None and not _is_json_type(content_type) and readings.other("non_json_415"):
+        raise ApiError(415, "unsupported_media_type", "The request body must be sent as application/json.")
+    if whitespace_is_empty and readings.other("whitespace_body_empty") and not raw.strip():
+        raw = b""
     # Only a body of no bytes is empty: whitespace such as a lone vertical tab is not JSON
     # (JSON's own whitespace around nothing is not a document either), so it is invalid_body.
     if not raw:
@@ -58,6 +72,13 @@ async def read_json(request: Request, *, empty: object = _NO_BODY) -> object:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise invalid_body("The request body is not valid JSON.") from None
+
+
+def _with_null_error(body: dict[str, Any]) -> dict[str, Any]:
+    """A success body; under the other reading it repeats the contract's `error` name as null."""
+    if readings.other("null_contract_names"):
+        return {**body, "error": None}
+    return body
 
 
 async def current_caller(request: Request) -> Caller:
@@ -81,7 +102,9 @@ async def health(request: Request) -> JSONResponse:
     }
     if settings.broken:
         body["broken"] = settings.broken
-    return JSONResponse(body)
+    if readings.other("health_extra_fields"):
+        body.update(environment="test", version=__version__, time=iso(utcnow()))
+    return JSONResponse(_with_null_error(body))
 
 
 # --- auth -------------------------------------------------------------------------
@@ -92,18 +115,26 @@ def _storable(value: str, max_length: int = 1000) -> bool:
     return "\x00" not in value and len(value) <= max_length
 
 
-def _login(database: Database, email: str, password: str) -> str | None:
+def sign_in(database: Database, email: str, password: str) -> tuple[str, str] | None:
+    """(token, user id) for good credentials, else None."""
     if not _storable(email):
         verify_password(None, password)
         return None
     with database.read() as session:
-        user = session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+        if readings.other("email_case_sensitive"):
+            # Matched exactly: in another case it is another address (fixture e-mails are lower-case).
+            match = User.email == email.strip()
+        else:
+            match = User.email == email.strip().lower()
+        user = session.execute(select(User).where(match)).scalar_one_or_none()
     if not verify_password(user.password_hash if user else None, password) or user is None:
         return None
     token = new_token()
     with database.write() as session:
+        if readings.other("login_ends_sessions"):
+            session.execute(delete(UserSession).where(UserSession.user_id == user.id))
         session.add(UserSession(token_hash=token_hash(token), user_id=user.id, created_at=utcnow()))
-    return token
+    return token, user.id
 
 
 @router.post("/api/auth/login")
@@ -114,10 +145,14 @@ async def login(request: Request) -> Response:
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str):
         raise invalid_body("email and password must be strings.")
-    token = await run_in_threadpool(_login, get_database(request), email, password)
-    if token is None:
+    found = await run_in_threadpool(sign_in, get_database(request), email, password)
+    if found is None:
         raise ApiError(401, "invalid_credentials", "The email or password is wrong.")
-    response = JSONResponse({"ok": True, "token": token})
+    token, user_id = found
+    answer: dict[str, Any] = {"ok": True, "token": token}
+    if readings.other("login_extra_fields"):
+        answer.update(user={"id": user_id}, expiresAt=None)
+    response = JSONResponse(_with_null_error(answer))
     set_session_cookie(response, token, secure=request.url.scheme == "https")
     return response
 
@@ -131,6 +166,8 @@ def _logout(database: Database, caller: Caller) -> None:
 async def logout(request: Request) -> Response:
     caller = await current_caller(request)
     await run_in_threadpool(_logout, get_database(request), caller)
+    if readings.other("logout_keeps_cookie"):
+        return JSONResponse({"loggedOut": True})
     response = JSONResponse({"ok": True})
     clear_session_cookie(response, secure=request.url.scheme == "https")
     return response
@@ -144,14 +181,26 @@ def _list_next_actions(database: Database, user_id: str, status: str, snoozed: b
     query = select(NextAction).where(NextAction.user_id == user_id, NextAction.status == status)
     if status == "queued" and not snoozed:
         query = query.where(or_(NextAction.snoozed_until.is_(None), NextAction.snoozed_until <= now))
-    query = query.order_by(NextAction.created_at, NextAction.id)
+    if readings.other("newest_first_next_actions"):
+        query = query.order_by(NextAction.created_at.desc(), NextAction.id.desc())
+    else:
+        query = query.order_by(NextAction.created_at, NextAction.id)
     with database.read() as session:
         return [next_action_json(nba) for nba in session.execute(query).scalars()]
+
+
+def list_next_action_rows(database: Database, user_id: str, status: str) -> list[dict[str, Any]]:
+    """The caller's list as the API answers it (for the server-rendered UI of the other reading)."""
+    items: list[dict[str, Any]] = _list_next_actions(database, user_id, status, False)
+    return items
 
 
 @router.get("/api/next-actions")
 async def list_next_actions(request: Request) -> JSONResponse:
     caller = await current_caller(request)
+    statuses = request.query_params.getlist("status")
+    if len(statuses) > 1 and readings.other("repeated_status_400"):
+        raise ApiError(400, "invalid_query", "status may be given once.")
     status = request.query_params.get("status", "queued")
     if status not in ("queued", "done"):
         raise ApiError(400, "invalid_query", "status must be queued or done.")
@@ -213,7 +262,15 @@ def _lead(database: Database, user_id: str, lead_id: str) -> Any:
                 select(RiskFlag).where(RiskFlag.lead_id == lead_id).order_by(RiskFlag.created_at, RiskFlag.code)
             ).scalars()
         )
+        if readings.other("risk_flags_reversed"):
+            flags.reverse()
         return lead_json(lead, flags)
+
+
+def lead_view(database: Database, user_id: str, lead_id: str) -> dict[str, Any]:
+    """The lead as the API answers it; raises ApiError 404 (for the server-rendered UI)."""
+    body: dict[str, Any] = _lead(database, user_id, lead_id)
+    return body
 
 
 @router.get("/api/leads/{lead_id}")
@@ -244,6 +301,9 @@ def _idempotency_key(header: str | None, settings: Settings) -> str | None:
     if settings.is_broken("long_idempotency_key_500") and len(key) > 200:
         raise RuntimeError("idempotency key column overflow")
     if len(key) > idempotency.MAX_KEY_LENGTH:
+        if readings.other("long_keys_accepted"):
+            # Stored by digest: the column holds 255 characters, and "~" cannot start a hex digest.
+            return "~sha256:" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
         raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 characters.")
     return key
 
@@ -266,10 +326,12 @@ def _run_execute(
 ) -> Response:
     _owned_next_action(database, settings, caller.user_id, nba_id)  # 4. the id
     key = _idempotency_key(key_header, settings)  # 5. idempotency
+    first = {"Idempotent-Replayed": "false"} if readings.other("replayed_false") else None
     if key is None:
         outcome = actions.execute(database, settings, caller.user_id, nba_id, action_key, None)
-        return JSONResponse(outcome.body, status_code=outcome.status)
-    claim = idempotency.claim(database, caller.user_id, key, nba_id, action_key)
+        return JSONResponse(outcome.body, status_code=outcome.status, headers=first)
+    wait = 0.0 if readings.other("in_flight_409") else idempotency.WAIT_SECONDS
+    claim = idempotency.claim(database, caller.user_id, key, nba_id, action_key, wait_seconds=wait)
     if isinstance(claim, idempotency.Stored):
         if settings.is_broken("replay_executes"):
             outcome = actions.execute(database, settings, caller.user_id, nba_id, action_key, None)
@@ -280,7 +342,7 @@ def _run_execute(
     except BaseException:
         idempotency.release(database, claim.key_id)
         raise
-    return JSONResponse(outcome.body, status_code=outcome.status)
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=first)
 
 
 @router.post("/api/next-actions/{nba_id}/execute")
@@ -322,7 +384,20 @@ def _events(database: Database, user_id: str, event_type: str | None, nba_id: st
         query = query.where(OpsEvent.next_action_id == nba_id)
     query = query.order_by(OpsEvent.at.desc(), OpsEvent.id.desc()).limit(EVENT_LIST_LIMIT)
     with database.read() as session:
-        return [event_json(row) for row in session.execute(query).scalars()]
+        rows = list(session.execute(query).scalars())
+        leads: dict[str, str] = {}
+        if readings.other("event_extra_fields"):
+            nba_ids = {row.next_action_id for row in rows if row.next_action_id}
+            found = session.execute(select(NextAction.id, NextAction.lead_id).where(NextAction.id.in_(nba_ids)))
+            leads = {nba_id: lead_id for nba_id, lead_id in found}
+        return [event_json(row, leads.get(row.next_action_id or "")) for row in rows]
+
+
+def _filter(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    if value == "" and readings.other("empty_filter_ignored"):
+        return None
+    return value
 
 
 @router.get("/api/ops/events")
@@ -332,8 +407,8 @@ async def list_events(request: Request) -> JSONResponse:
         _events,
         get_database(request),
         caller.user_id,
-        request.query_params.get("type"),
-        request.query_params.get("nextActionId"),
+        _filter(request, "type"),
+        _filter(request, "nextActionId"),
     )
     return JSONResponse({"items": items})
 
@@ -356,7 +431,7 @@ async def background_jobs(request: Request) -> JSONResponse:
     if not _cron_authorized(request, get_settings(request).cron_secret):
         raise unauthorized()
     body = await run_in_threadpool(cron.run_background_jobs, get_database(request))
-    return JSONResponse(body)
+    return JSONResponse(_with_null_error(body))
 
 
 # --- fixtures (mounted only when REFAPP_E2E_FIXTURES is on) ------------------------
@@ -364,6 +439,6 @@ async def background_jobs(request: Request) -> JSONResponse:
 
 @fixtures_router.post("/api/e2e/fixtures")
 async def create_fixtures(request: Request) -> JSONResponse:
-    count, failing = fixtures.parse_fixture_request(await read_json(request, empty={}))
+    count, failing = fixtures.parse_fixture_request(await read_json(request, empty={}, whitespace_is_empty=True))
     body = await run_in_threadpool(fixtures.create_fixture, get_database(request), count, failing)
     return JSONResponse(body, status_code=201)

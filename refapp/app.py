@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from refapp import api, fixtures, migrate
+from refapp import api, fixtures, migrate, readings
 from refapp.accesslog import AccessLogMiddleware
 from refapp.config import Settings
 from refapp.db import Database
@@ -34,11 +34,14 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     settings = settings or Settings.from_env()
     if settings.broken:
         log.warning("running the deliberately broken build %r", settings.broken)
+    if settings.readings != readings.DEFAULT:
+        log.warning("taking the %r reading at every free point of the contract", settings.readings)
     if run_migrations:
         migrate.upgrade(settings.database_url)
     database = Database(settings.database_url)
     if settings.e2e_email and settings.e2e_password:
-        fixtures.seed_account(database, settings.e2e_email, settings.e2e_password)
+        with readings.active(settings.readings):  # the seed's ids and titles follow the reading too
+            fixtures.seed_account(database, settings.e2e_email, settings.e2e_password)
 
     app = FastAPI(
         title="NBA reference app",
@@ -58,4 +61,5 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     app.add_middleware(CatchAllMiddleware)
     if settings.access_log:
         app.add_middleware(AccessLogMiddleware, path=settings.access_log)
+    app.add_middleware(readings.ReadingMiddleware, reading=settings.readings)
     return app

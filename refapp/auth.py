@@ -17,6 +17,7 @@ from sqlalchemy import select
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from refapp import readings
 from refapp.db import Database, get_database
 from refapp.models import UserSession
 
@@ -41,7 +42,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    return secrets.token_hex(32) if readings.other("hex_tokens") else secrets.token_urlsafe(32)
 
 
 def token_hash(token: str) -> str:
@@ -49,14 +50,17 @@ def token_hash(token: str) -> str:
 
 
 def request_token(connection: HTTPConnection) -> str | None:
-    """The bearer token of a request: Authorization: Bearer first, then the cookie."""
+    """The bearer token of a request: Authorization: Bearer first, then the cookie (the other
+    reading: the cookie first)."""
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    if cookie and readings.other("cookie_wins"):
+        return cookie
     header = connection.headers.get("authorization")
     if header:
         scheme, _, value = header.strip().partition(" ")
         value = value.strip()
         if scheme.lower() == "bearer" and value:
             return value
-    cookie = connection.cookies.get(SESSION_COOKIE)
     return cookie or None
 
 
@@ -88,19 +92,25 @@ def session_user_id(request: HTTPConnection) -> str | None:
     return caller.user_id if caller else None
 
 
+def _same_site() -> str:
+    return "Strict" if readings.other("samesite_strict") else "Lax"
+
+
 def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
     """`session=<token>; HttpOnly; Path=/; SameSite=Lax` (+ `Secure` over https).
 
     Written by hand so the attribute reads exactly `SameSite=Lax`.
     """
-    cookie = f"{SESSION_COOKIE}={token}; HttpOnly; Path=/; SameSite=Lax"
+    cookie = f"{SESSION_COOKIE}={token}; HttpOnly; Path=/; SameSite={_same_site()}"
+    if readings.other("persistent_cookie"):
+        cookie += "; Max-Age=604800"
     if secure:
         cookie += "; Secure"
     response.headers.append("set-cookie", cookie)
 
 
 def clear_session_cookie(response: Response, *, secure: bool) -> None:
-    cookie = f"{SESSION_COOKIE}=; Max-Age=0; HttpOnly; Path=/; SameSite=Lax"
+    cookie = f"{SESSION_COOKIE}=; Max-Age=0; HttpOnly; Path=/; SameSite={_same_site()}"
     if secure:
         cookie += "; Secure"
     response.headers.append("set-cookie", cookie)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from refapp import readings
 from refapp.db import DEFAULT_DATABASE_URL
 
 # Each name breaks exactly one rule of the contract, so the suite can prove it bites.
@@ -41,6 +42,13 @@ class Settings:
     e2e_email: str | None = None
     e2e_password: str | None = None
     broken: str | None = None
+    readings: str = readings.DEFAULT
+
+    def other(self, point: str) -> bool:
+        """Whether this app takes the other reading at `point` (refapp/readings.py)."""
+        if point not in readings.READING_POINTS:
+            raise ValueError(f"unknown reading point {point!r}")
+        return self.readings == readings.OTHER
 
     def is_broken(self, name: str) -> bool:
         if name not in BROKEN_BUILDS:
@@ -66,6 +74,10 @@ class Settings:
                     f"refusing to start a deliberately broken build (REFAPP_BROKEN={broken}: "
                     f"{BROKEN_BUILDS[broken]}); set REFAPP_ALLOW_BROKEN=1 to run it anyway"
                 )
+        reading = (env.get("REFAPP_READINGS") or "").strip() or readings.DEFAULT
+        if reading not in readings.READINGS:
+            valid = ", ".join(readings.READINGS)
+            raise ConfigError(f"unknown REFAPP_READINGS value {reading!r}; valid readings: {valid}")
         return cls(
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             fixtures_enabled=_flag(env.get("REFAPP_E2E_FIXTURES")),
@@ -74,4 +86,5 @@ class Settings:
             e2e_email=env.get("E2E_EMAIL") or None,
             e2e_password=env.get("E2E_PASSWORD") or None,
             broken=broken,
+            readings=reading,
         )

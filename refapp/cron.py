@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select, text, update
 
-from refapp import idempotency, ratelimit
+from refapp import idempotency, ratelimit, readings
 from refapp.actions import EVENT_RETRY_STUB, RETRY_JOB
 from refapp.db import Database, advisory_key
 from refapp.models import CronLock, Job, NextAction, OpsEvent, new_id
@@ -97,7 +97,7 @@ def _process(job: Job, database: Database, session: Any) -> str:
                 type=EVENT_RETRY_STUB,
                 at=utcnow(),
                 next_action_id=nba.id,
-                action_key=RETRY_JOB,
+                action_key=None if readings.other("retry_stub_nulls") else RETRY_JOB,
                 execution_id=None,
             )
         )
@@ -123,10 +123,14 @@ def _process_one(database: Database) -> bool:
 def run_background_jobs(database: Database) -> dict[str, Any]:
     with cron_lock(database) as acquired:
         if not acquired:
+            if readings.other("cron_skipped_null"):
+                return {"ok": True, "skipped": "locked", "processed": None}
             return {"ok": True, "skipped": "locked"}
         processed = 0
         while processed < MAX_JOBS_PER_RUN and _process_one(database):
             processed += 1
         ratelimit.purge(database)
         idempotency.purge(database)
+        if readings.other("cron_skipped_null"):
+            return {"ok": True, "processed": processed, "skipped": None}
         return {"ok": True, "processed": processed}

@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from refapp import readings
+
 log = logging.getLogger("refapp")
 
 GENERIC_500 = "Something went wrong inside the service."
@@ -41,7 +43,12 @@ class ApiError(Exception):
 
 
 def error_body(code: str, message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": code, "message": message, **(extra or {})}}
+    if readings.other("other_error_messages"):
+        message = f"Refused ({code}): {message}"
+    error: dict[str, Any] = {"code": code, "message": message, **(extra or {})}
+    if readings.other("null_contract_names"):
+        error.setdefault("executionId", None)
+    return {"ok": False, "error": error}
 
 
 def error_response(
@@ -85,9 +92,12 @@ async def _api_error(_request: Request, exc: Exception) -> Response:
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    code, message = _HTTP_CODES.get(exc.status_code, ("http_error", "The request failed."))
+    status = exc.status_code
     headers = dict(exc.headers or {})
-    return error_response(exc.status_code, code, message, headers=headers)
+    if status == 405 and readings.other("wrong_method_404"):
+        status, headers = 404, {}
+    code, message = _HTTP_CODES.get(status, ("http_error", "The request failed."))
+    return error_response(status, code, message, headers=headers)
 
 
 async def _validation_error(_request: Request, _exc: Exception) -> Response:

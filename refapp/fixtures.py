@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from refapp import readings
 from refapp.actions import ACTION_KEYS, new_next_action
 from refapp.auth import hash_password, verify_password
 from refapp.db import Database
@@ -27,6 +28,8 @@ def parse_fixture_request(body: object) -> tuple[int, list[str]]:
     if not isinstance(body, dict):
         raise invalid_body()
     count: object = body.get("nextActions", DEFAULT_NEXT_ACTIONS)
+    if isinstance(count, float) and count.is_integer() and readings.other("integral_float_count"):
+        count = int(count)
     if isinstance(count, bool) or not isinstance(count, int):
         raise invalid_body("nextActions must be an integer from 1 to 50.")
     if not 1 <= count <= MAX_NEXT_ACTIONS:
@@ -44,12 +47,17 @@ def parse_fixture_request(body: object) -> tuple[int, list[str]]:
 
 
 def _new_lead(user: User) -> Lead:
+    now = utcnow()
+    token = secrets.token_hex(4)
+    scored = readings.other("lead_scored_at_creation")
     return Lead(
         id=new_id(),
         user_id=user.id,
-        name=f"Lead {secrets.token_hex(4)}",
+        name=f"O'Neil & Co. (lead {token}) [*]?" if readings.other("punctuated_lead_names") else f"Lead {token}",
         score=secrets.randbelow(101),
-        created_at=utcnow(),
+        score_updated_at=now if scored else None,
+        risk_evaluated_at=now if scored else None,
+        created_at=now,
     )
 
 
@@ -68,11 +76,17 @@ def create_fixture(database: Database, count: int, failing: list[str]) -> dict[s
         session.flush()
         actions = [new_next_action(lead, failing=failing) for _ in range(count)]
         session.add_all(actions)
-    return {
+    body: dict[str, Any] = {
         "user": {"email": email, "password": password},
         "lead": {"id": lead.id},
         "nextActions": [{"id": nba.id, "title": nba.title} for nba in actions],
     }
+    if readings.other("fixture_extra_fields"):
+        body["user"]["id"] = user.id
+        body["lead"]["name"] = lead.name
+        for item in body["nextActions"]:
+            item["status"] = "queued"
+    return body
 
 
 def seed_account(database: Database, email: str, password: str) -> None:
@@ -80,7 +94,8 @@ def seed_account(database: Database, email: str, password: str) -> None:
 
     Idempotent: run at every start-up; it only tops the queue up.
     """
-    email = email.strip().lower()
+    # Stored lower-case, unless e-mails match case-sensitively: then as given, or it could not sign in.
+    email = email.strip() if readings.other("email_case_sensitive") else email.strip().lower()
     with database.write() as session:
         database.lock(session, "seed-account")
         user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()

@@ -8,6 +8,7 @@ hex strings (uuid4). Times are stored in UTC (`UTCDateTime`).
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -27,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from refapp import readings
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -39,6 +42,8 @@ ID_LENGTH = 32
 
 
 def new_id() -> str:
+    if readings.other("numeric_ids"):
+        return str(10**29 + secrets.randbelow(9 * 10**29))  # 30 digits, no leading zero
     return uuid4().hex
 
 

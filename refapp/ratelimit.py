@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
+from refapp import readings
 from refapp.db import Database
 from refapp.models import RateLimitHit
 from refapp.timeutil import epoch
@@ -57,6 +58,12 @@ def hit(database: Database, bucket: str, *, limit: int = LIMIT, window: float = 
         decision = check(times, now, limit=limit, window=window)
         if decision.allowed:
             session.add(RateLimitHit(bucket=bucket, at=now))
+        elif readings.other("count_429s"):
+            # This 429 counts too, so the wait is measured with it in the window.
+            session.add(RateLimitHit(bucket=bucket, at=now))
+            decision = check([*times, now], now, limit=limit, window=window)
+        if not decision.allowed and readings.other("retry_after_60"):
+            decision = Decision(allowed=False, retry_after=int(window))
         return decision
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from refapp import readings
+
 
 def utcnow() -> datetime:
     """The current server time, timezone-aware, in UTC."""
@@ -17,9 +19,12 @@ def epoch() -> float:
 
 
 def iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a `Z` suffix and microseconds, or None."""
+    """ISO 8601 in UTC with a `Z` suffix and microseconds, or None (other readings: whole
+    seconds, `+00:00`)."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    timespec = "seconds" if readings.other("whole_second_times") else "microseconds"
+    text = value.astimezone(UTC).isoformat(timespec=timespec)
+    return text if readings.other("offset_times") else text.replace("+00:00", "Z")

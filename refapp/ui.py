@@ -12,12 +12,20 @@ strict Content-Security-Policy with a per-response nonce and loads nothing from 
 from __future__ import annotations
 
 import html
+import json
 import secrets
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
-from refapp.auth import session_user_id
+from refapp import api, readings
+from refapp.auth import session_user_id, set_session_cookie
+from refapp.db import get_database
+from refapp.errors import ApiError
 
 router = APIRouter(include_in_schema=False)
 
@@ -111,7 +119,7 @@ form.addEventListener("submit", async (event) => {
     const password = form.elements.password.value;
     const r = await api("POST", "/api/auth/login", { email, password });
     if (r.status === 200 && r.data && r.data.ok === true) {
-      window.location.assign("/next-actions");
+      window.location.assign(%(next)s);
       return;
     }
     if (r.status === 401) say(false, "Sign-in failed: wrong email or password.");
@@ -215,6 +223,78 @@ document.getElementById("sign-out").addEventListener("click", async () => {
 refresh().catch(() => say(false, "Loading next actions failed."));
 """
 
+# The other reading (refapp/readings.py): the list arrives rendered by the server; a click runs
+# the action, then both lists are fetched and rendered again from scratch; messages clear
+# themselves after a few seconds.
+_NEXT_ACTIONS_OTHER_JS = """
+const LABELS = %(labels)s;
+const list = document.getElementById("items");
+const doneList = document.getElementById("done");
+const empty = document.getElementById("empty");
+const running = new Set();
+let toastTimer = null;
+const tell = (ok, text) => {
+  say(ok, text);
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => say(true, ""), 4000);
+};
+const render = (item) => {
+  const row = el("div", { role: "listitem", class: "item", "data-id": item.id });
+  row.append(el("a", { class: "title", href: "/leads/" + encodeURIComponent(item.leadId) }, item.title));
+  const group = el("div", { class: "actions", role: "group", "aria-label": `Actions: ${item.title}` });
+  for (const [key, label] of LABELS) {
+    group.append(el("button", { type: "button", "data-action": key, "data-label": label }, label));
+  }
+  row.append(group);
+  return row;
+};
+const reload = async () => {
+  const [queued, done] = await Promise.all([
+    api("GET", "/api/next-actions"), api("GET", "/api/next-actions?status=done")]);
+  if (queued.status === 401) { toLogin(); return; }
+  if (queued.status !== 200 || !queued.data || !Array.isArray(queued.data.items)) {
+    tell(false, "Loading next actions failed.");
+    return;
+  }
+  list.replaceChildren(...queued.data.items.map(render));
+  empty.hidden = queued.data.items.length > 0;
+  if (done.status === 200 && done.data && Array.isArray(done.data.items)) {
+    doneList.replaceChildren(...done.data.items.slice(0, 10).map((item) => el("li", {}, item.title)));
+  }
+};
+list.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-action]");
+  const row = button && button.closest("[data-id]");
+  if (!button || !row) return;
+  const id = row.dataset.id, key = button.dataset.action, label = button.dataset.label;
+  const token = id + " " + key;
+  if (running.has(token) || button.disabled) return;
+  running.add(token);
+  button.disabled = true;
+  let ok = false, detail = "";
+  try {
+    const r = await api("POST", "/api/next-actions/" + encodeURIComponent(id) + "/execute",
+                        { actionKey: key }, { "Idempotency-Key": uuid() });
+    if (r.status === 401) { toLogin(); return; }
+    ok = r.status === 200 && r.data && r.data.ok === true;
+    if (!ok) detail = errorCode(r.data) ? ` (${errorCode(r.data)})` : ` (HTTP ${r.status})`;
+  } catch (e) {
+    detail = " (network error)";
+  } finally {
+    running.delete(token);
+    button.disabled = false;
+  }
+  tell(ok, ok ? `Action succeeded: ${label}` : `Action failed: ${label}${detail}`);
+  try { await reload(); } catch (e) { /* the message above stands */ }
+});
+document.getElementById("refresh").addEventListener("click", () => {
+  reload().catch(() => tell(false, "Loading next actions failed."));
+});
+document.getElementById("sign-out").addEventListener("click", async () => {
+  try { await api("POST", "/api/auth/logout"); } finally { toLogin(); }
+});
+"""
+
 _LEAD_JS = """
 const leadId = document.body.dataset.leadId;
 const main = document.getElementById("lead");
@@ -252,7 +332,20 @@ const show = (lead) => {
 """
 
 
-def _page(title: str, body: str, script: str, *, body_attrs: str = "", private: bool = True) -> HTMLResponse:
+# The other reading's site navigation: a link named like the queue's list, on every page.
+_SITE_NAV = """<nav aria-label="Site"><a href="/next-actions">Next actions</a> <a href="/login">Sign in</a></nav>"""
+
+
+def _page(
+    title: str,
+    body: str,
+    script: str,
+    *,
+    body_attrs: str = "",
+    private: bool = True,
+    alert: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
     document = f"""<!doctype html>
 <html lang="en">
@@ -265,7 +358,8 @@ def _page(title: str, body: str, script: str, *, body_attrs: str = "", private: 
 </head>
 <body{body_attrs}>
 <div id="status" role="status" aria-live="polite"></div>
-<div id="alert" role="alert" aria-live="assertive"></div>
+<div id="alert" role="alert" aria-live="assertive">{html.escape(alert)}</div>
+{_SITE_NAV if readings.other("ui_nav_links") else ""}
 {body}
 <script nonce="{nonce}">
 "use strict";
@@ -285,11 +379,21 @@ def _page(title: str, body: str, script: str, *, body_attrs: str = "", private: 
         "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store" if private else "no-cache",
     }
-    return HTMLResponse(document, headers=headers)
+    return HTMLResponse(document, headers=headers, status_code=status_code)
 
 
-def _to_login() -> RedirectResponse:
+def _to_login(request: Request) -> RedirectResponse:
+    if readings.other("ui_login_next"):
+        target = f"{LOGIN_PATH}?{urlencode({'next': request.url.path})}"
+        return RedirectResponse(target, status_code=307, headers={"Cache-Control": "no-store"})
     return RedirectResponse(LOGIN_PATH, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+def _safe_next(value: str | None) -> str:
+    """A same-site path to go back to after signing in; anything else is the queue."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")) and value.isprintable():
+        return value
+    return NEXT_ACTIONS_PATH
 
 
 @router.get("/", response_model=None)
@@ -298,8 +402,46 @@ def home() -> Response:
     return RedirectResponse(NEXT_ACTIONS_PATH, status_code=303)
 
 
+_FORM_LOGIN = """<main>
+<h1>Sign in</h1>
+<form id="login-form" class="login" method="post" action="/login" novalidate>
+<input type="hidden" name="next" value="{next}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" value="{email}" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>
+</main>"""
+
+
+def _form_login_page(next_path: str, *, email: str = "", alert: str = "", status_code: int = 200) -> Response:
+    body = _FORM_LOGIN.format(next=html.escape(next_path, quote=True), email=html.escape(email, quote=True))
+    return _page("Sign in", body, "", private=False, alert=alert, status_code=status_code)
+
+
+@router.post(LOGIN_PATH, response_model=None)
+async def login_form(request: Request) -> Response:
+    """The other reading's sign-in: an HTML form post (the default reading signs in by script)."""
+    if not readings.other("ui_form_post_login"):
+        raise HTTPException(405)
+    fields = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    email, password = fields.get("email", [""])[0], fields.get("password", [""])[0]
+    next_path = _safe_next(fields.get("next", [""])[0])
+    found = await run_in_threadpool(api.sign_in, get_database(request), email, password) if email else None
+    if found is None:
+        alert = "Sign-in failed: wrong email or password." if email else "Sign-in failed: enter an email."
+        return _form_login_page(next_path, email=email, alert=alert, status_code=401)
+    response = RedirectResponse(next_path, status_code=303, headers={"Cache-Control": "no-store"})
+    set_session_cookie(response, found[0], secure=request.url.scheme == "https")
+    return response
+
+
 @router.get(LOGIN_PATH, response_model=None)
-def login_page() -> Response:
+def login_page(request: Request) -> Response:
+    next_path = _safe_next(request.query_params.get("next"))
+    if readings.other("ui_form_post_login"):
+        return _form_login_page(next_path)
     body = """<main>
 <h1>Sign in</h1>
 <form id="login-form" class="login" method="post" action="/login" novalidate>
@@ -310,13 +452,16 @@ def login_page() -> Response:
 <button type="submit">Sign in</button>
 </form>
 </main>"""
-    return _page("Sign in", body, _LOGIN_JS, private=False)
+    return _page("Sign in", body, _LOGIN_JS % {"next": json.dumps(next_path)}, private=False)
 
 
 @router.get(NEXT_ACTIONS_PATH, response_model=None)
 def next_actions_page(request: Request) -> Response:
-    if session_user_id(request) is None:
-        return _to_login()
+    user_id = session_user_id(request)
+    if user_id is None:
+        return _to_login(request)
+    if readings.other("ui_server_rendered"):
+        return _rendered_next_actions(request, user_id)
     labels = repr([list(pair) for pair in ACTION_LABELS]).replace("'", '"')
     body = """<header>
 <h1 tabindex="-1">Next actions</h1>
@@ -329,10 +474,85 @@ def next_actions_page(request: Request) -> Response:
     return _page("Next actions", body, _NEXT_ACTIONS_JS % {"labels": labels})
 
 
+def _labels() -> list[tuple[str, str]]:
+    labels = list(ACTION_LABELS)
+    if readings.other("ui_button_order"):
+        labels.reverse()
+    return labels
+
+
+def _item_html(item: dict[str, Any], labels: list[tuple[str, str]]) -> str:
+    title = html.escape(item["title"])
+    buttons = "".join(
+        f'<button type="button" data-action="{key}" data-label="{html.escape(label)}">{html.escape(label)}</button>'
+        for key, label in labels
+    )
+    href = "/leads/" + quote(item["leadId"], safe="")
+    return (
+        f'<div role="listitem" class="item" data-id="{html.escape(item["id"], quote=True)}">'
+        f'<a class="title" href="{html.escape(href, quote=True)}">{title}</a>'
+        f'<div class="actions" role="group" aria-label="Actions: {html.escape(item["title"], quote=True)}">'
+        f"{buttons}</div></div>"
+    )
+
+
+def _rendered_next_actions(request: Request, user_id: str) -> Response:
+    """The other reading's queue: rendered here, with a "Recently done" list and a Refresh button."""
+    database = get_database(request)
+    queued = api.list_next_action_rows(database, user_id, "queued")
+    done = api.list_next_action_rows(database, user_id, "done")[:10]
+    labels = _labels()
+    items = "".join(_item_html(item, labels) for item in queued)
+    done_items = "".join(f"<li>{html.escape(item['title'])}</li>" for item in done)
+    body = f"""<header>
+<h1 id="queue-heading" tabindex="-1">Next actions</h1>
+<button type="button" id="refresh">Refresh</button>
+<button type="button" id="sign-out">Sign out</button>
+</header>
+<main>
+<div id="items" class="items" role="list" aria-labelledby="queue-heading">{items}</div>
+<p id="empty"{"" if not queued else " hidden"}>Nothing is queued.</p>
+<section aria-labelledby="done-heading">
+<h2 id="done-heading">Recently done</h2>
+<ul id="done" aria-labelledby="done-heading">{done_items}</ul>
+</section>
+</main>"""
+    script = _NEXT_ACTIONS_OTHER_JS % {"labels": json.dumps([list(pair) for pair in labels])}
+    return _page("Next actions", body, script)
+
+
+def _rendered_lead(request: Request, user_id: str, lead_id: str) -> Response:
+    """The other reading's lead page: rendered here, flags as a `role=list` named by its heading."""
+    try:
+        lead = api.lead_view(get_database(request), user_id, lead_id)
+    except ApiError:
+        body = '<nav><a href="/next-actions">Back to next actions</a></nav><main><h1>Lead not found</h1></main>'
+        return _page("Lead", body, "", alert="Loading the lead failed: not found.", status_code=404)
+    score = f"Score: {lead['score']}" + (" of 100" if readings.other("ui_score_suffix") else "")
+    flags = "".join(
+        f'<div role="listitem">{html.escape(flag["code"])} ({html.escape(flag["severity"])})</div>'
+        for flag in lead["riskFlags"]
+    )
+    body = f"""<nav><a href="/next-actions">Back to next actions</a></nav>
+<main id="lead">
+<h1>{html.escape(lead["name"])}</h1>
+<p class="score">{html.escape(score)}</p>
+<p>Score updated: {html.escape(lead["scoreUpdatedAt"] or "never")}</p>
+<h2 id="flags-heading">Risk flags</h2>
+<div role="list" aria-labelledby="flags-heading">{flags}</div>
+{"" if lead["riskFlags"] else "<p>No risk flags.</p>"}
+<p>Risk evaluated: {html.escape(lead["riskEvaluatedAt"] or "never")}</p>
+</main>"""
+    return _page("Lead", body, "")
+
+
 @router.get("/leads/{lead_id}", response_model=None)
 def lead_page(request: Request, lead_id: str) -> Response:
-    if session_user_id(request) is None:
-        return _to_login()
+    user_id = session_user_id(request)
+    if user_id is None:
+        return _to_login(request)
+    if readings.other("ui_server_rendered"):
+        return _rendered_lead(request, user_id, lead_id)
     body = """<nav><a href="/next-actions">Back to next actions</a></nav>
 <main id="lead" aria-live="polite"><p>Loading the lead…</p></main>"""
     attrs = f' data-lead-id="{html.escape(lead_id, quote=True)}"'

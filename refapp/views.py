@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from refapp import readings
 from refapp.models import Execution, Lead, NextAction, OpsEvent, RiskFlag
 from refapp.timeutil import iso
 
 
 def next_action_json(nba: NextAction) -> dict[str, Any]:
-    return {
+    body = {
         "id": nba.id,
         "title": nba.title,
         "status": nba.status,
@@ -20,10 +21,13 @@ def next_action_json(nba: NextAction) -> dict[str, Any]:
         "lastExecutionErrorCode": nba.last_execution_error_code,
         "lastExecutionErrorMessage": nba.last_execution_error_message,
     }
+    if readings.other("nba_extra_fields"):
+        body.update(createdAt=iso(nba.created_at), executionId=None)
+    return body
 
 
 def execution_json(execution: Execution) -> dict[str, Any]:
-    return {
+    body: dict[str, Any] = {
         "id": execution.id,
         "nextActionId": execution.next_action_id,
         "actionKey": execution.action_key,
@@ -33,10 +37,16 @@ def execution_json(execution: Execution) -> dict[str, Any]:
         "errorCode": execution.error_code,
         "errorMessage": execution.error_message,
     }
+    if readings.other("execution_extra_fields"):
+        duration = None
+        if execution.started_at is not None and execution.finished_at is not None:
+            duration = round((execution.finished_at - execution.started_at).total_seconds() * 1000)
+        body.update(durationMs=duration, error=None)
+    return body
 
 
 def lead_json(lead: Lead, flags: list[RiskFlag]) -> dict[str, Any]:
-    return {
+    body = {
         "id": lead.id,
         "name": lead.name,
         "score": lead.score,
@@ -44,10 +54,13 @@ def lead_json(lead: Lead, flags: list[RiskFlag]) -> dict[str, Any]:
         "riskFlags": [{"code": flag.code, "severity": flag.severity} for flag in flags],
         "riskEvaluatedAt": iso(lead.risk_evaluated_at),
     }
+    if readings.other("nba_extra_fields"):
+        body["leadId"] = None
+    return body
 
 
-def event_json(event: OpsEvent) -> dict[str, Any]:
-    return {
+def event_json(event: OpsEvent, lead_id: str | None = None) -> dict[str, Any]:
+    body = {
         "id": event.id,
         "type": event.type,
         "at": iso(event.at),
@@ -55,3 +68,6 @@ def event_json(event: OpsEvent) -> dict[str, Any]:
         "actionKey": event.action_key,
         "executionId": event.execution_id,
     }
+    if readings.other("event_extra_fields"):
+        body.update(leadId=lead_id, error=None)
+    return body

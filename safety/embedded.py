@@ -75,7 +75,8 @@ class EmbeddedApp:
             "REFAPP_ACCESS_LOG": str(self.access_log),
             **self._extra_env,
         }
-        # The harness's own choices must not leak into the app's configuration.
+        # The harness's own choices must not leak into the app's configuration. REFAPP_READINGS
+        # does pass through from the environment: it picks a correct reading, not a broken build.
         for name in ("REFAPP_BROKEN", "REFAPP_ALLOW_BROKEN"):
             if name not in self._extra_env:
                 env.pop(name, None)
