@@ -63,8 +63,9 @@ filterwarnings =
     ignore:Session-scoped fixtures defined as instance methods:pytest.PytestRemovedIn10Warning
 """
 
-# The specs' own fixtures: the Chromium lookup and launch options, target_url, expect timeouts.
-INNER_CONFTEST = 'pytest_plugins = ["specs.conftest"]\n'
+# The suite's shared fixtures (target, api, users) and the specs' own (the Chromium lookup and
+# launch options, expect timeouts), as the root conftest.py registers them.
+INNER_CONFTEST = 'pytest_plugins = ["testkit.fixtures", "specs.conftest"]\n'
 
 INNER_CLICKS = """
 import pytest
@@ -74,8 +75,8 @@ from specs.accounts import session_cookie
 from specs.helpers import FAILED, SUCCEEDED, open_queue, run_action
 
 
-def click_mark_done(page: Page, context: BrowserContext, target_url: str) -> None:
-    context.add_cookies([session_cookie(target_url, TOKEN)])
+def click_mark_done(page: Page, context: BrowserContext, target: str) -> None:
+    context.add_cookies([session_cookie(target, TOKEN)])
     open_queue(page, TITLE)
     run_action(page, TITLE, "mark_done")
     # Wait for the page to report either outcome, so that this test body passes on its own:
@@ -85,13 +86,13 @@ def click_mark_done(page: Page, context: BrowserContext, target_url: str) -> Non
     expect(status.or_(alert).first).to_be_visible()
 
 
-def test_mark_done_click_without_the_mutating_marker(page: Page, context: BrowserContext, target_url: str) -> None:
-    click_mark_done(page, context, target_url)
+def test_mark_done_click_without_the_mutating_marker(page: Page, context: BrowserContext, target: str) -> None:
+    click_mark_done(page, context, target)
 
 
 @pytest.mark.mutating
-def test_mark_done_click_marked_mutating(page: Page, context: BrowserContext, target_url: str) -> None:
-    click_mark_done(page, context, target_url)
+def test_mark_done_click_marked_mutating(page: Page, context: BrowserContext, target: str) -> None:
+    click_mark_done(page, context, target)
 """
 
 SMOKE_READ_ONLY = (

@@ -1,10 +1,6 @@
-"""pytest fixtures of the fuzz tests; a test module imports the ones it uses.
+"""pytest fixtures of the fuzz tests, registered once by the root conftest.py (`pytest_plugins`).
 
-(A conftest.py in `contracts/fuzz/` would only apply to tests inside that folder, and
-`contracts/conftest.py` belongs to the contract tests, so the fuzz modules import these.)
-
-Every module that imports `fuzz` gets its own copy of the fixture definition, so the
-FuzzSession itself is one per process (`_SESSIONS`), made on first use and finished when
+The FuzzSession is one per process (a session fixture), made on first use and finished when
 pytest finishes: `FuzzSummary` prints the figures, writes them to
 `artifacts/fuzz/summary[-<worker>].json` and fails the run when fewer than 90% of the
 answers were not 429.
@@ -20,36 +16,36 @@ from contracts.fuzz.session import FuzzSession, FuzzSummary
 from contracts.fuzz.settings import budget, seed
 
 SUMMARY_PLUGIN = "contract-fuzz-summary"
-_SESSIONS: dict[str, FuzzSession] = {}
 
 
 @pytest.fixture(scope="session")
 def fuzz(request: pytest.FixtureRequest, target: str) -> FuzzSession:
     """The process's FuzzSession: pool of users, figures, failure records."""
-    session = _SESSIONS.get(target)
-    if session is None:
-        run_seed, explicit = seed()
-        session = _SESSIONS[target] = FuzzSession(target, budget(), run_seed, explicit)
-        plugin = request.config.pluginmanager.get_plugin(SUMMARY_PLUGIN)
-        if plugin is None:
-            plugin = FuzzSummary()
-            request.config.pluginmanager.register(plugin, SUMMARY_PLUGIN)
-        plugin.sessions.append(session)
+    run_seed, explicit = seed()
+    session = FuzzSession(target, budget(), run_seed, explicit)
+    plugin = request.config.pluginmanager.get_plugin(SUMMARY_PLUGIN)
+    if plugin is None:
+        plugin = FuzzSummary()
+        request.config.pluginmanager.register(plugin, SUMMARY_PLUGIN)
+    plugin.sessions.append(session)
     return session
 
 
 @pytest.fixture(autouse=True)
 def _fuzz_figures(request: pytest.FixtureRequest) -> Iterator[None]:
     """After each fuzz test, the process's running figures go into its JUnit properties
-    (`--junitxml`): the place they reach under pytest-xdist, where the summary is not shown."""
+    (`--junitxml`): the place they reach under pytest-xdist, where the summary is not shown.
+    Only tests that use `fuzz`: this fixture is registered for every test of the run."""
+    session: FuzzSession | None = request.getfixturevalue("fuzz") if "fuzz" in request.fixturenames else None
     yield
-    for session in _SESSIONS.values():
-        stats = session.stats
-        request.node.user_properties.extend(
-            [
-                ("fuzz_requests", stats.requests),
-                ("fuzz_rate_limited", stats.rate_limited),
-                ("fuzz_non_429_share", round(stats.non_429_share, 4)),
-                ("fuzz_seed", session.seed),
-            ]
-        )
+    if session is None:
+        return
+    stats = session.stats
+    request.node.user_properties.extend(
+        [
+            ("fuzz_requests", stats.requests),
+            ("fuzz_rate_limited", stats.rate_limited),
+            ("fuzz_non_429_share", round(stats.non_429_share, 4)),
+            ("fuzz_seed", session.seed),
+        ]
+    )

@@ -1,0 +1,95 @@
+"""No guard, no run: contracts/ and specs/ refuse to be collected without the e2e_safety plugin.
+
+The suite is run in a subprocess, as a user would run it, so that the root conftest.py and
+pytest.ini of this checkout are the ones that decide.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from testkit.required import suite_args
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITE_DIRS = (ROOT / "contracts", ROOT / "specs")
+USAGE_ERROR = 4
+
+
+def run(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "E2E_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_refused(done: subprocess.CompletedProcess[str]) -> None:
+    out = done.stdout + done.stderr
+    assert done.returncode == USAGE_ERROR, f"expected a usage error (exit 4); got exit {done.returncode}:\n{out}"
+    assert "e2e_safety is not active" in done.stderr, out
+    assert "-p no:e2e_safety" in done.stderr and "-p safety.plugin" in done.stderr, out
+    assert "Traceback" not in out, out
+    # Nothing ran: refused before any test (for --pyargs, right after collection).
+    assert " passed" not in out and " failed" not in out, out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("-p", "no:e2e_safety", "-o", "addopts="),
+        ("-p", "no:e2e_safety", "-o", "addopts=", "contracts/test_health.py"),
+        ("-p", "no:e2e_safety", "-o", "addopts=", "specs"),
+        ("-p", "no:e2e_safety", "-o", "addopts=", "-m", "mutating", "."),
+        # Reaching the suite by module name rather than path: caught at collection.
+        ("-p", "no:e2e_safety", "-o", "addopts=", "--pyargs", "contracts.test_health"),
+    ],
+    ids=["bare", "one-file", "specs", "the-root", "pyargs"],
+)
+def test_the_suite_refuses_to_run_without_the_plugin(args: tuple[str, ...]) -> None:
+    assert_refused(run(*args))
+
+
+def test_a_test_file_run_from_outside_the_repository_is_refused_too(tmp_path: Path) -> None:
+    assert_refused(run("-p", "no:e2e_safety", str(ROOT / "contracts" / "test_health.py"), cwd=tmp_path))
+
+
+def test_plugin_autoload_switched_off_is_refused() -> None:
+    assert_refused(run("contracts/test_health.py", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
+
+
+def test_the_harness_own_tests_do_not_need_the_plugin() -> None:
+    done = run("-p", "no:e2e_safety", "-o", "addopts=", "--collect-only", "-q", "tests/testkit/test_required.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_with_the_plugin_the_suite_collects() -> None:
+    done = run("--collect-only", "-q", "contracts/test_health.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "test_health.py::" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("arg", "hit"),
+    [
+        ("contracts", True),
+        ("contracts/test_health.py::test_health", True),
+        ("specs/", True),
+        (".", True),
+        ("tests", False),
+        ("tests/safety/test_plugin.py", False),
+        ("refapp", False),
+        ("-q", False),
+    ],
+)
+def test_which_arguments_reach_the_suite(arg: str, hit: bool) -> None:
+    assert bool(suite_args([arg], ROOT, SUITE_DIRS)) is hit
