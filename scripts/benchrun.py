@@ -14,9 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from safety.variables import HARNESS_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
-# Variables that would point the suite somewhere other than its own embedded app.
-TARGET_VARS = ("E2E_BASE_URL", "PLAYWRIGHT_BASE_URL", "PYTEST_BASE_URL", "E2E_CRON_SECRET")
+# Variables that would point the suite somewhere other than its own embedded app, or change what it may do.
+TARGET_VARS = HARNESS_ENV
 SUMMARY = re.compile(r"\b(passed|failed|error|errors|skipped|deselected|no tests ran)\b.* in [\d.]+s")
 
 

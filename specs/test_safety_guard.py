@@ -34,6 +34,7 @@ import pytest
 
 from contracts.api import User, client, create_fixture, login
 from safety.embedded import EmbeddedApp, EmbeddedAppError
+from safety.variables import HARNESS_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 # Not 127.0.0.2: scripts/guard_coverage.py lists that one as production for the outer run,
@@ -42,23 +43,12 @@ PROD_HOST = "127.0.0.3"
 INNER_TIMEOUT = 240
 
 #: The outer run's configuration must not leak into the inner one (which is told what to do).
-LEAKY_ENV = (
-    "E2E_BASE_URL",
-    "PLAYWRIGHT_BASE_URL",
-    "PYTEST_BASE_URL",
-    "E2E_SAFE_HOSTS",
-    "E2E_PROD_HOSTS",
-    "E2E_ALLOW_PROD_SCORE",
-    "PYTEST_ADDOPTS",
-    "PYTEST_PLUGINS",
-)
+LEAKY_ENV = (*HARNESS_ENV, "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 INNER_INI = f"""[pytest]
 addopts = -p no:cacheprovider -p no:xdist
 pythonpath = {ROOT}
 prod_hosts = {PROD_HOST}
-markers =
-    smoke: read-only post-deploy check.
 filterwarnings =
     ignore:Session-scoped fixtures defined as instance methods:pytest.PytestRemovedIn10Warning
 """
