@@ -12,6 +12,7 @@ strict Content-Security-Policy with a per-response nonce and loads nothing from 
 from __future__ import annotations
 
 import html
+import json
 import secrets
 
 from fastapi import APIRouter, Request
@@ -317,7 +318,8 @@ def login_page() -> Response:
 def next_actions_page(request: Request) -> Response:
     if session_user_id(request) is None:
         return _to_login()
-    labels = repr([list(pair) for pair in ACTION_LABELS]).replace("'", '"')
+    # Inside <script>: no "</" may close the element early (the labels have none today).
+    labels = json.dumps([list(pair) for pair in ACTION_LABELS]).replace("</", "<\\/")
     body = """<header>
 <h1 tabindex="-1">Next actions</h1>
 <button type="button" id="sign-out">Sign out</button>

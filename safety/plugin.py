@@ -15,7 +15,7 @@ import pytest
 
 from safety import browser_guard, network_guard, probes
 from safety.decision import GuardDecision
-from safety.embedded import EmbeddedAppError
+from safety.embedded import EmbeddedApp, EmbeddedAppError
 from safety.hosts import HostEntryError
 from safety.network_guard import BlockedRequestError
 from safety.override import OverrideValueError
@@ -244,6 +244,12 @@ def require_safe_base_url(request: pytest.FixtureRequest, base_url: str | None) 
     _apply_guard(request.node, state)
     assert base_url is not None
     return base_url
+
+
+@pytest.fixture(scope="session")
+def embedded_app(request: pytest.FixtureRequest, base_url: str | None) -> EmbeddedApp | None:
+    """The embedded reference app when it is the target (`base_url` starts it), else None."""
+    return request.config.stash[SESSION_KEY].embedded_app
 
 
 def _ini_or_none(config: pytest.Config, name: str) -> str | None:

@@ -24,6 +24,7 @@ import pytest
 
 from contracts import api as c
 from contracts.api.users import FIXTURES_HOWTO
+from safety.embedded import EmbeddedApp
 
 CRON_SECRET_ENV = "E2E_CRON_SECRET"  # noqa: S105 - the variable's name, not a secret
 
@@ -169,9 +170,22 @@ def shared_account_user(api: httpx.Client, fixtures_enabled: bool) -> c.User:
 # --------------------------------------------------------------------------- the cron secret
 
 
+@pytest.fixture(scope="session")
+def target_cron_secret(embedded_app: EmbeddedApp | None) -> str | None:
+    """E2E_CRON_SECRET, else the embedded app's own secret (known only to the process that started it).
+
+    The embedded app's secret is exported as E2E_CRON_SECRET for this process, because the fuzz
+    modules (contracts/fuzz/) read it from there.
+    """
+    secret = os.environ.get(CRON_SECRET_ENV) or (embedded_app.cron_secret if embedded_app is not None else None)
+    if secret and not os.environ.get(CRON_SECRET_ENV):
+        os.environ[CRON_SECRET_ENV] = secret
+    return secret
+
+
 @pytest.fixture
-def cron_secret() -> str:
-    secret = os.environ.get(CRON_SECRET_ENV)
+def cron_secret(target_cron_secret: str | None) -> str:
+    secret = target_cron_secret
     if not secret:
         pytest.skip(
             f"{CRON_SECRET_ENV} is unset: set it to the target's cron secret (its CRON_SECRET) "
@@ -181,5 +195,5 @@ def cron_secret() -> str:
 
 
 @pytest.fixture
-def cron_secret_or_none() -> str | None:
-    return os.environ.get(CRON_SECRET_ENV) or None
+def cron_secret_or_none(target_cron_secret: str | None) -> str | None:
+    return target_cron_secret

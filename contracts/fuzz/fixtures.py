@@ -19,8 +19,9 @@ SUMMARY_PLUGIN = "contract-fuzz-summary"
 
 
 @pytest.fixture(scope="session")
-def fuzz(request: pytest.FixtureRequest, target: str) -> FuzzSession:
-    """The process's FuzzSession: pool of users, figures, failure records."""
+def fuzz(request: pytest.FixtureRequest, target: str, target_cron_secret: str | None) -> FuzzSession:
+    """The process's FuzzSession: pool of users, figures, failure records (and E2E_CRON_SECRET set
+    for the embedded app: `target_cron_secret`)."""
     run_seed, explicit = seed()
     session = FuzzSession(target, budget(), run_seed, explicit)
     plugin = request.config.pluginmanager.get_plugin(SUMMARY_PLUGIN)
