@@ -24,7 +24,7 @@ SUMMARY = re.compile(r"\b(passed|failed|error|errors|skipped|deselected|no tests
 
 @dataclass
 class Run:
-    workers: int
+    workers: int | None  # None: no -n, whatever the root conftest.py chooses
     repetition: int
     seconds: float
     exit_code: int | None  # None: killed on timeout
@@ -38,7 +38,8 @@ class Run:
 
     @property
     def label(self) -> str:
-        return f"-n {self.workers} (repetition {self.repetition})"
+        shown = "default workers" if self.workers is None else f"-n {self.workers}"
+        return f"{shown} (repetition {self.repetition})"
 
     @property
     def ran(self) -> int:
@@ -60,9 +61,10 @@ def bench_env(drop_prefixes: tuple[str, ...] = ("PYTEST_",)) -> dict[str, str]:
     return env
 
 
-def run_pytest(args: list[str], workers: int, repetition: int, timeout: float, env: dict[str, str]) -> Run:
-    """`pytest ARGS -p xdist -n WORKERS`, killed with its whole process group past `timeout` seconds."""
-    command = [sys.executable, "-m", "pytest", *args, "-p", "xdist", "-n", str(workers)]
+def run_pytest(args: list[str], workers: int | None, repetition: int, timeout: float, env: dict[str, str]) -> Run:
+    """`pytest ARGS -p xdist -n WORKERS` (no -n for None), killed with its process group past `timeout` seconds."""
+    chosen = [] if workers is None else ["-p", "xdist", "-n", str(workers)]
+    command = [sys.executable, "-m", "pytest", *args, *chosen]
     started = time.monotonic()
     # Its own process group, so a timeout (or Ctrl-C here) takes the workers and browsers down with it.
     process = subprocess.Popen(
