@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,10 +24,15 @@ from testkit import collection, required, workers
 ROOT = Path(__file__).resolve().parent
 SUITE_DIRS = (ROOT / "contracts", ROOT / "specs")
 
-# Outside the project's environment (no httpx, Playwright, schemathesis) these cannot be
-# imported; pytest_configure then says how to run the suite instead of showing an ImportError.
-_IN_ENVIRONMENT = all(importlib.util.find_spec(name) is not None for name in ("httpx", "playwright", "schemathesis"))
-pytest_plugins = ["testkit.fixtures", "contracts.fuzz.fixtures"] if _IN_ENVIRONMENT else []
+# Outside the project's environment (a pytest without httpx, Playwright, schemathesis and the
+# plugin) nothing here can be imported: say how to run the suite instead of what is missing.
+_MISSING = [name for name in required.DEPENDENCIES if importlib.util.find_spec(name) is None]
+if _MISSING:
+    # A UsageError raised while a conftest loads is shown with a traceback; this is not a bug.
+    sys.stderr.write(f"ERROR: {required.outside_environment(_MISSING)}\n")
+    raise SystemExit(pytest.ExitCode.USAGE_ERROR)
+
+pytest_plugins = ["testkit.fixtures", "contracts.fuzz.fixtures"]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -39,7 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Checked before anything is collected or imported; pytest_collection_modifyitems below
     # catches whatever reaches the suite some other way.
     hits = required.suite_args(config.args, config.invocation_params.dir, SUITE_DIRS)
-    if hits and not (_IN_ENVIRONMENT and required.plugin_active(config.pluginmanager)):
+    if hits and not required.plugin_active(config.pluginmanager):
         raise required.refusal(" ".join(hits))
 
 

@@ -7,6 +7,7 @@ collecting contracts/ or specs/ without it is a usage error, whatever addopts or
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import pytest
 
 PLUGIN_NAME = "e2e_safety"
 PLUGIN_MODULE = "safety.plugin"
+#: What the suite imports: absent, pytest is not the project's (`uv run pytest` is).
+DEPENDENCIES = ("httpx", "playwright", "schemathesis", "safety")
 
 HOW_TO_TURN_IT_ON = (
     "the production-safety plugin {name} is not active, so nothing would keep the tests in {what} "
@@ -54,3 +57,13 @@ def suite_args(args: Iterable[str], invocation_dir: Path, suite_dirs: Sequence[P
 
 def refusal(what: str) -> pytest.UsageError:
     return pytest.UsageError(HOW_TO_TURN_IT_ON.format(name=PLUGIN_NAME, module=PLUGIN_MODULE, what=what))
+
+
+def outside_environment(missing: Sequence[str]) -> str:
+    return (
+        f"this pytest ({sys.executable}) runs outside the project's environment: it cannot import "
+        f"{', '.join(missing)}, and without the production-safety plugin {PLUGIN_NAME} nothing would keep "
+        "the suite from writing to a production target. Run it from the project's environment: "
+        "`.tools/bin/uv run pytest` (after `bash scripts/suite` or `bash scripts/test` set it up), "
+        "or `source .venv/bin/activate` first."
+    )

@@ -67,6 +67,39 @@ def test_plugin_autoload_switched_off_is_refused() -> None:
     assert_refused(run("contracts/test_health.py", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
 
 
+def test_a_pytest_outside_the_environment_says_how_to_run_the_suite(tmp_path: Path) -> None:
+    """Only pytest and its own dependencies importable, as with a system pytest: no traceback."""
+    import _pytest
+    import iniconfig
+    import packaging
+    import pluggy
+    import py
+    import pygments
+
+    bare = tmp_path / "site"
+    bare.mkdir()
+    for module in (pytest, _pytest, iniconfig, packaging, pluggy, pygments, py):
+        source = Path(module.__file__ or "")
+        source = source.parent if source.name == "__init__.py" else source
+        (bare / source.name).symlink_to(source)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "E2E_", "PYTHON"))}
+    code = f"import sys; sys.path[:0] = [{str(bare)!r}]; import pytest; sys.exit(pytest.console_main())"
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code, "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == USAGE_ERROR, out
+    assert "runs outside the project's environment: it cannot import httpx, playwright, schemathesis" in out
+    assert ".tools/bin/uv run pytest" in out
+    assert "Traceback" not in out and "ImportError while loading conftest" not in out, out
+
+
 def test_the_harness_own_tests_do_not_need_the_plugin() -> None:
     done = run("-p", "no:e2e_safety", "-o", "addopts=", "--collect-only", "-q", "tests/testkit/test_required.py")
     assert done.returncode == 0, done.stdout + done.stderr
