@@ -4,6 +4,7 @@ in `pytest --help`, and the markers declared once."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,18 @@ def test_every_harness_variable_is_listed_for_help() -> None:
     """The one tuple the inner runs scrub comes from the one list --help shows."""
     assert set(HARNESS_ENV) <= {v.name for v in ENV_VARIABLES}
     assert {"E2E_BASE_URL", "E2E_SAFE_HOSTS", "E2E_PROD_HOSTS", "E2E_ALLOW_PROD_SCORE"} <= set(HARNESS_ENV)
+
+
+def test_every_e2e_variable_the_project_reads_is_listed() -> None:
+    """A variable added anywhere in the code must reach `pytest --help` (and the scrubbing list)."""
+    used: set[str] = set()
+    for folder in ("safety", "contracts", "specs", "testkit", "scripts", "refapp"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.is_file() and (path.suffix in (".py", ".sh") or path.name in ("suite", "test")):
+                used |= set(re.findall(r"\bE2E_[A-Z][A-Z_]*[A-Z]\b", path.read_text(errors="replace")))
+    listed = {v.name for v in ENV_VARIABLES}
+    assert used, "the scan found the variables"
+    assert used <= listed, f"read in the code but missing from safety/variables.py: {sorted(used - listed)}"
 
 
 def test_each_marker_is_declared_once_wherever_the_plugin_is(pytester: pytest.Pytester) -> None:
