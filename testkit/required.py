@@ -28,11 +28,9 @@ HOW_TO_TURN_IT_ON = (
 
 
 def plugin_active(pluginmanager: pytest.PytestPluginManager) -> bool:
-    """Whether the safety plugin is registered, under its entry-point name or its module name."""
-    for name in (PLUGIN_NAME, PLUGIN_MODULE):
-        if pluginmanager.get_plugin(name) is not None and not pluginmanager.is_blocked(name):
-            return True
-    return False
+    """Whether the safety plugin's module is registered, under whatever name (entry point or `-p`)."""
+    module = sys.modules.get(PLUGIN_MODULE)
+    return module is not None and pluginmanager.is_registered(module)
 
 
 def _path_of(arg: str, invocation_dir: Path) -> Path | None:

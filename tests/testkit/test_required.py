@@ -105,8 +105,13 @@ def test_the_harness_own_tests_do_not_need_the_plugin() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_with_the_plugin_the_suite_collects() -> None:
-    done = run("--collect-only", "-q", "contracts/test_health.py")
+@pytest.mark.parametrize(
+    "args",
+    [(), ("-p", "no:e2e_safety", "-p", "safety.plugin"), ("-o", "addopts=")],
+    ids=["entry-point", "by-module-name", "no-addopts"],
+)
+def test_with_the_plugin_the_suite_collects(args: tuple[str, ...]) -> None:
+    done = run(*args, "--collect-only", "-q", "contracts/test_health.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "test_health.py::" in done.stdout
 
