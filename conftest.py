@@ -44,6 +44,8 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # Checked before anything is collected or imported; pytest_collection_modifyitems below
     # catches whatever reaches the suite some other way.
+    if config.option.help:
+        return  # reading the help runs nothing
     hits = required.suite_args(config.args, config.invocation_params.dir, SUITE_DIRS)
     if hits and not required.plugin_active(config.pluginmanager):
         raise required.refusal(" ".join(hits))

@@ -100,6 +100,12 @@ def test_a_pytest_outside_the_environment_says_how_to_run_the_suite(tmp_path: Pa
     assert "Traceback" not in out and "ImportError while loading conftest" not in out, out
 
 
+def test_the_help_can_be_read_without_the_plugin() -> None:
+    done = run("-p", "no:e2e_safety", "--help")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "--safe-host" not in done.stdout, "the plugin's options are gone with the plugin"
+
+
 def test_the_harness_own_tests_do_not_need_the_plugin() -> None:
     done = run("-p", "no:e2e_safety", "-o", "addopts=", "--collect-only", "-q", "tests/testkit/test_required.py")
     assert done.returncode == 0, done.stdout + done.stderr
