@@ -13,7 +13,6 @@ from __future__ import annotations
 import pytest
 
 from contracts.fuzz import schema as fuzz_schema
-from contracts.fuzz.fixtures import _fuzz_figures, fuzz  # noqa: F401 - fixtures the tests use
 from contracts.fuzz.session import FuzzSession
 
 pytestmark = [pytest.mark.mutating]
@@ -22,5 +21,5 @@ schema = fuzz_schema.load()
 
 
 @schema.include(operation_id="executeNextAction").parametrize()
-def test_fuzz_execute(case, fuzz: FuzzSession) -> None:  # noqa: F811
+def test_fuzz_execute(case, fuzz: FuzzSession) -> None:
     fuzz.run(case)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from contracts.fuzz import schema as fuzz_schema
-from contracts.fuzz.fixtures import _fuzz_figures, fuzz  # noqa: F401 - fixtures the tests use
 from contracts.fuzz.session import FuzzSession
 
 pytestmark = [pytest.mark.mutating]
@@ -19,5 +18,5 @@ schema = fuzz_schema.load()
 
 
 @schema.exclude(operation_id="executeNextAction").parametrize()
-def test_fuzz_route(case, fuzz: FuzzSession) -> None:  # noqa: F811
+def test_fuzz_route(case, fuzz: FuzzSession) -> None:
     fuzz.run(case)

@@ -19,7 +19,6 @@ from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from contracts import api as c
 from contracts.fuzz import schema as fuzz_schema
 from contracts.fuzz.auth import EXECUTE_OPERATION
-from contracts.fuzz.fixtures import _fuzz_figures, fuzz  # noqa: F401 - fixtures the test uses
 from contracts.fuzz.session import FuzzSession
 
 pytestmark = [pytest.mark.mutating]
@@ -87,7 +86,7 @@ def _make_workflow(session: FuzzSession, completed: list[int]) -> type:
     return Workflow
 
 
-def test_fuzz_stateful(fuzz: FuzzSession) -> None:  # noqa: F811
+def test_fuzz_stateful(fuzz: FuzzSession) -> None:
     scenarios = max(5, fuzz.budget.examples // 5)
     completed = [0]
     failures_before = len(fuzz.stats.failures)

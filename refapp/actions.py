@@ -35,14 +35,6 @@ ACTION_KEYS: tuple[str, ...] = (
     "run_next_actions",
     "retry_failed_deliveries",
 )
-ACTION_LABELS: dict[str, str] = {
-    "mark_done": "Mark done",
-    "snooze_1d": "Snooze 1 day",
-    "recompute_score": "Recompute score",
-    "run_risk_rules": "Run risk rules",
-    "run_next_actions": "Run next actions",
-    "retry_failed_deliveries": "Retry failed deliveries",
-}
 STUB_ACTION = "retry_failed_deliveries"
 RETRY_JOB = "retry_failed_deliveries"
 FIXTURE_SECRET = "sk_live_FIXTURE_SECRET"  # noqa: S105 - a fake secret the suite hunts for

@@ -462,7 +462,8 @@ def next_actions_page(request: Request) -> Response:
         return _to_login(request)
     if readings.other("ui_server_rendered"):
         return _rendered_next_actions(request, user_id)
-    labels = repr([list(pair) for pair in ACTION_LABELS]).replace("'", '"')
+    # Inside <script>: no "</" may close the element early (the labels have none today).
+    labels = json.dumps([list(pair) for pair in ACTION_LABELS]).replace("</", "<\\/")
     body = """<header>
 <h1 tabindex="-1">Next actions</h1>
 <button type="button" id="sign-out">Sign out</button>

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import Literal
 
 from safety.hosts import HostPolicy, TargetClass, Verdict
 from safety.override import OVERRIDE_ENV
 from safety.redirects import RedirectProbe
 from safety.target import TargetChoice
 
+#: What a decision means for tests marked `mutating`: they run, are skipped, or error.
+Outcome = Literal["allow", "skip", "error"]
+
 
 @dataclass(frozen=True, slots=True)
 class GuardDecision:
     """The verdict on the target and what it means for tests marked `mutating`.
 
-    `outcome` is "allow", "skip" or "error"; `reason` is the sentence shown to the
-    user for a skip or an error, and the why of the header otherwise.
+    `reason` is the sentence shown to the user for a skip or an error, and the why of the
+    header otherwise.
     """
 
     target: str
     source: str
     host: str
-    target_class: str
+    target_class: TargetClass
     why: str
-    outcome: str
+    outcome: Outcome
     reason: str
     override: bool
     # Production hosts that tests allowed to mutate may write to: the target and its redirect chain.
@@ -45,6 +49,9 @@ class GuardDecision:
     def from_json(cls, text: str) -> GuardDecision:
         data = json.loads(text)
         data["writable_prod_hosts"] = tuple(data["writable_prod_hosts"])
+        data["target_class"] = TargetClass(data["target_class"])
+        if data["outcome"] not in ("allow", "skip", "error"):
+            raise ValueError(f"not a guard decision outcome: {data['outcome']!r}")
         return cls(**data)
 
 
@@ -64,25 +71,31 @@ def decide(
     if worst is not None and not verdict.is_prod:
         why = f"{target_url} redirects to {worst[0]}: {worst[1].reason}"
     target_class = TargetClass.PROD if worst is not None else verdict.target_class
-    base = {
-        "target": target_url,
-        "source": shown,
-        "host": verdict.host,
-        "target_class": str(target_class),
-        "why": why,
-        "override": override,
-    }
+
+    def made(outcome: Outcome, reason: str, writable: tuple[str, ...] = ()) -> GuardDecision:
+        return GuardDecision(
+            target=target_url,
+            source=shown,
+            host=verdict.host,
+            target_class=target_class,
+            why=why,
+            outcome=outcome,
+            reason=reason,
+            override=override,
+            writable_prod_hosts=writable,
+        )
+
     if worst is not None and not override:
         reason = (
             f"mutating test skipped: the target {verdict.host} ({target_url}) is production: {why} "
             f"To run mutating tests there on purpose, set {OVERRIDE_ENV}=1."
         )
-        return GuardDecision(**base, outcome="skip", reason=reason)  # type: ignore[arg-type]
+        return made("skip", reason)
     if probe is not None and probe.error is not None:
         reason = (
             f"the target {target_url} could not be checked, so mutating tests cannot be shown "
             f"to be safe: {probe.error} Start the app or fix --base-url / E2E_BASE_URL."
         )
-        return GuardDecision(**base, outcome="error", reason=reason)  # type: ignore[arg-type]
+        return made("error", reason)
     writable = tuple(sorted({v.host for _, v in hops if v.is_prod})) if override else ()
-    return GuardDecision(**base, outcome="allow", reason=why, writable_prod_hosts=writable)  # type: ignore[arg-type]
+    return made("allow", why, writable)

@@ -1,7 +1,8 @@
 """pytest plugin of the production-safety harness: hooks, options and fixtures only.
 
-The logic lives in small modules beside this one; see `safety/README` in the
-project README for the configuration table.
+The logic lives in small modules beside this one; the configuration table is in the
+project README ("Configuration"), and `pytest --help` shows the `safety` option group and
+every E2E_* variable (safety/variables.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 
 from safety import browser_guard, network_guard, probes
 from safety.decision import GuardDecision
-from safety.embedded import EmbeddedAppError
+from safety.embedded import EmbeddedApp, EmbeddedAppError
 from safety.hosts import HostEntryError
 from safety.network_guard import BlockedRequestError
 from safety.override import OverrideValueError
@@ -22,36 +23,76 @@ from safety.session import SafetySession
 from safety.settings import load_settings
 from safety.summary import BLOCKED, GUARD_ERRORED, GUARD_SKIPPED, MUTATING, TAG
 from safety.urls import InvalidTargetURL
+from safety.variables import help_epilogue
 
 SESSION_KEY = pytest.StashKey[SafetySession]()
 WORKER_DECISION = "e2e_safety_decision"
 GUARD_FIXTURE = "require_safe_base_url"
 
 
+#: The suite's markers, declared here only, so they exist wherever the plugin is loaded.
+MARKERS = (
+    "mutating: the test changes state on the target; the safety guard skips it on a production target "
+    "unless E2E_ALLOW_PROD_SCORE allows it.",
+    "slow: takes more than a few seconds (waits out a rate-limit window); deselect with -m 'not slow'.",
+    "smoke: read-only post-deploy check, safe to run against production.",
+    f"{probes.MARKER}(method, path): a smoke check may send this method, on paths matching the pattern "
+    "(* = one segment), to a production host, only with no Authorization or Cookie header (safety/probes.py).",
+    "needs_fixtures: needs the target's POST /api/e2e/fixtures endpoint; skipped with a reason where it is absent.",
+    "rate_limit_budget: spends a whole rate-limit budget; with the shared E2E_EMAIL account it runs last.",
+)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("safety", "production safety (e2e_safety): nothing may mutate production by accident")
+    group.addoption(
+        "--safe-host",
+        action="append",
+        dest="safe_hosts",
+        default=[],
+        metavar="HOST",
+        help="a host mutating tests may target (staging); repeat it or separate hosts with commas. "
+        "Default: E2E_SAFE_HOSTS, else ini safe_hosts.",
+    )
+    group.addoption(
+        "--prod-host",
+        action="append",
+        dest="prod_hosts",
+        default=[],
+        metavar="HOST",
+        help="a production host, subdomains included; repeat it or separate hosts with commas. Merged with "
+        "E2E_PROD_HOSTS and ini prod_hosts (a production listing anywhere counts); unlisted hosts are prod too.",
+    )
     parser.addini(
         "safe_hosts",
         type="linelist",
-        help="hosts mutating tests may target (QA lists staging); also E2E_SAFE_HOSTS.",
+        help="hosts mutating tests may target (QA lists staging), if neither --safe-host nor E2E_SAFE_HOSTS.",
     )
     parser.addini(
         "prod_hosts",
         type="linelist",
-        help="production hosts, subdomains included; also E2E_PROD_HOSTS. Unlisted hosts are prod too.",
+        help="production hosts, subdomains included; merged with --prod-host and E2E_PROD_HOSTS.",
     )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(
+    config: pytest.Config,
+) -> Generator[None, int | pytest.ExitCode | None, int | pytest.ExitCode | None]:
+    result = yield
+    if config.option.help:
+        # pytest's help has no epilogue hook: the variables follow its own "Environment variables".
+        writer = config.get_terminal_writer()
+        writer.line()
+        for line in help_epilogue():
+            writer.line(line)
+    return result
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "mutating: changes state on the target; skipped on a production target unless E2E_ALLOW_PROD_SCORE=1.",
-    )
-    config.addinivalue_line(
-        "markers",
-        f"{probes.MARKER}(method, path): lets this test send that method, on paths matching the pattern "
-        "(* = one segment), to a production host, only with no Authorization or Cookie header (safety/probes.py).",
-    )
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
     try:
         settings = load_settings(
             cli_value=config.getoption("base_url", None),
@@ -59,6 +100,8 @@ def pytest_configure(config: pytest.Config) -> None:
             ini_base_url=_ini_or_none(config, "base_url"),
             ini_safe=config.getini("safe_hosts"),
             ini_prod=config.getini("prod_hosts"),
+            cli_safe=config.getoption("safe_hosts"),
+            cli_prod=config.getoption("prod_hosts"),
         )
     except (InvalidTargetURL, HostEntryError, OverrideValueError) as error:
         raise pytest.UsageError(str(error)) from None
@@ -201,6 +244,12 @@ def require_safe_base_url(request: pytest.FixtureRequest, base_url: str | None) 
     _apply_guard(request.node, state)
     assert base_url is not None
     return base_url
+
+
+@pytest.fixture(scope="session")
+def embedded_app(request: pytest.FixtureRequest, base_url: str | None) -> EmbeddedApp | None:
+    """The embedded reference app when it is the target (`base_url` starts it), else None."""
+    return request.config.stash[SESSION_KEY].embedded_app
 
 
 def _ini_or_none(config: pytest.Config, name: str) -> str | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from safety.decision import GuardDecision, decide
 from safety.embedded import EmbeddedApp, EmbeddedAppError
 from safety.network_guard import NetworkGuard
@@ -56,9 +54,12 @@ class SafetySession:
                 self._embedded_error = str(error)
                 raise
             self._embedded = app
-            # The suite reads the cron secret from E2E_CRON_SECRET; this app's is known only here.
-            os.environ["E2E_CRON_SECRET"] = app.cron_secret
         return self._embedded.url
+
+    @property
+    def embedded_app(self) -> EmbeddedApp | None:
+        """The embedded reference app once started; None before, and when another deployment is the target."""
+        return self._embedded
 
     def header_lines(self) -> list[str]:
         d = self.decision()

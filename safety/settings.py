@@ -32,6 +32,15 @@ def cli_source(invocation_args: Sequence[str], env: Mapping[str, str], value: st
     return "--base-url"
 
 
+def _first_given(sources: Sequence[tuple[Sequence[str], str]]) -> list[tuple[str, str]]:
+    """The hosts of the first source that lists any, each with where it came from (CLI > env > ini)."""
+    for lines, source in sources:
+        hosts = [(h, source) for line in lines for h in split_host_list(line)]
+        if hosts:
+            return hosts
+    return []
+
+
 def load_settings(
     *,
     cli_value: str | None,
@@ -39,6 +48,8 @@ def load_settings(
     ini_base_url: str | None,
     ini_safe: Sequence[str],
     ini_prod: Sequence[str],
+    cli_safe: Sequence[str] = (),
+    cli_prod: Sequence[str] = (),
     env: Mapping[str, str] = os.environ,
 ) -> SafetySettings:
     """Validate everything up front; every error names the bad value and the fix (ValueError subclasses)."""
@@ -54,9 +65,13 @@ def load_settings(
             (ini_base_url, "pytest.ini base_url"),
         ]
     )
-    safe = [(h, SAFE_ENV) for h in split_host_list(env.get(SAFE_ENV, ""))]
-    safe += [(h, "pytest.ini safe_hosts") for line in ini_safe for h in split_host_list(line)]
-    prod = [(h, PROD_ENV) for h in split_host_list(env.get(PROD_ENV, ""))]
+    # Safe hosts as pytest-base-url reads its option: --safe-host, else E2E_SAFE_HOSTS, else ini.
+    safe = _first_given(
+        [(cli_safe, "--safe-host"), ([env.get(SAFE_ENV, "")], SAFE_ENV), (ini_safe, "pytest.ini safe_hosts")]
+    )
+    # Production hosts fail closed: a listing in any of the three counts.
+    prod = [(h, "--prod-host") for line in cli_prod for h in split_host_list(line)]
+    prod += [(h, PROD_ENV) for h in split_host_list(env.get(PROD_ENV, ""))]
     prod += [(h, "pytest.ini prod_hosts") for line in ini_prod for h in split_host_list(line)]
     policy = HostPolicy(safe_hosts=safe, prod_hosts=prod)
     return SafetySettings(choice, policy, override, env.get(OVERRIDE_ENV))

@@ -14,15 +14,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from safety.variables import HARNESS_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
-# Variables that would point the suite somewhere other than its own embedded app.
-TARGET_VARS = ("E2E_BASE_URL", "PLAYWRIGHT_BASE_URL", "PYTEST_BASE_URL", "E2E_CRON_SECRET")
+# Variables that would point the suite somewhere other than its own embedded app, or change what it may do.
+TARGET_VARS = HARNESS_ENV
 SUMMARY = re.compile(r"\b(passed|failed|error|errors|skipped|deselected|no tests ran)\b.* in [\d.]+s")
 
 
 @dataclass
 class Run:
-    workers: int
+    workers: int | None  # None: no -n, whatever the root conftest.py chooses
     repetition: int
     seconds: float
     exit_code: int | None  # None: killed on timeout
@@ -36,7 +38,8 @@ class Run:
 
     @property
     def label(self) -> str:
-        return f"-n {self.workers} (repetition {self.repetition})"
+        shown = "default workers" if self.workers is None else f"-n {self.workers}"
+        return f"{shown} (repetition {self.repetition})"
 
     @property
     def ran(self) -> int:
@@ -58,9 +61,10 @@ def bench_env(drop_prefixes: tuple[str, ...] = ("PYTEST_",)) -> dict[str, str]:
     return env
 
 
-def run_pytest(args: list[str], workers: int, repetition: int, timeout: float, env: dict[str, str]) -> Run:
-    """`pytest ARGS -p xdist -n WORKERS`, killed with its whole process group past `timeout` seconds."""
-    command = [sys.executable, "-m", "pytest", *args, "-p", "xdist", "-n", str(workers)]
+def run_pytest(args: list[str], workers: int | None, repetition: int, timeout: float, env: dict[str, str]) -> Run:
+    """`pytest ARGS -p xdist -n WORKERS` (no -n for None), killed with its process group past `timeout` seconds."""
+    chosen = [] if workers is None else ["-p", "xdist", "-n", str(workers)]
+    command = [sys.executable, "-m", "pytest", *args, *chosen]
     started = time.monotonic()
     # Its own process group, so a timeout (or Ctrl-C here) takes the workers and browsers down with it.
     process = subprocess.Popen(

@@ -13,8 +13,13 @@ as_root() {
 }
 
 ensure_uv() {
-  if command -v uv >/dev/null 2>&1; then UV="$(command -v uv)"; return; fi
   if [ -x "$ROOT/.tools/bin/uv" ]; then UV="$ROOT/.tools/bin/uv"; return; fi
+  if command -v uv >/dev/null 2>&1; then
+    # The README's commands call .tools/bin/uv: make it the uv already on PATH.
+    mkdir -p "$ROOT/.tools/bin"
+    ln -sf "$(command -v uv)" "$ROOT/.tools/bin/uv"
+    UV="$ROOT/.tools/bin/uv"; return
+  fi
   say "installing uv $UV_VERSION into .tools/ (from PyPI)"
   if ! python3 -m venv "$ROOT/.tools" >/dev/null 2>&1; then
     rm -rf "$ROOT/.tools"

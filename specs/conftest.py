@@ -3,28 +3,21 @@
 A spec signs in through the API (contracts.api), never through the form (test_login.py is the
 one exception), and hands the browser context the `session` cookie. Each spec gets a fresh
 user from POST /api/e2e/fixtures; where the target has no fixtures endpoint it falls back to
-the account in E2E_EMAIL / E2E_PASSWORD and skips, with a reason, what that cannot set up.
+the account in E2E_EMAIL / E2E_PASSWORD and skips, with a reason, what that cannot set up
+(the same user setup as the contract tests: contracts.api.users, testkit/fixtures.py).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Playwright, expect
 
-from contracts.api import client
-from specs.accounts import (
-    Account,
-    MakeAccount,
-    fixtures_account,
-    has_fixtures,
-    session_cookie,
-    shared_account,
-)
+from contracts.api import MakeUser
+from specs.accounts import Account, MakeAccount, session_cookie
 from specs.browser import BrowserNotFound, bundled_candidates, find_chromium
 
 # A web-first assertion waits at most this long (Playwright's default is 5 s): it costs nothing
@@ -52,53 +45,30 @@ def browser_type_launch_args(
     return choice.launch_args(browser_type_launch_args)
 
 
-# --------------------------------------------------------------------------- target
-
-
-@pytest.fixture(scope="session")
-def target_url(base_url: str | None) -> str:
-    """The app under test (pytest-playwright's base_url, which the safety plugin resolves)."""
-    if not base_url:
-        pytest.fail(
-            "no target for the browser specs: pass --base-url (or set E2E_BASE_URL with the "
-            "e2e_safety plugin on, which otherwise starts the embedded reference app)",
-            pytrace=False,
-        )
-    return base_url.rstrip("/")
-
-
-@pytest.fixture(scope="session")
-def api(target_url: str) -> Iterator[httpx.Client]:
-    """An httpx client for the target (guarded by the safety plugin's network guard)."""
-    with client(target_url) as http:
-        yield http
-
-
 # --------------------------------------------------------------------------- accounts
+# The target, the `api` client and the users come from testkit/fixtures.py (the root conftest).
 
 
 @pytest.fixture
-def account(api: httpx.Client, target_url: str) -> MakeAccount:
+def account(user_or_shared: MakeUser) -> MakeAccount:
     """Factory: `account(next_actions=3, failing_actions=())`, a fresh user logged in by API.
 
     Falls back to the E2E_EMAIL account (or skips) where the target has no fixtures endpoint.
     """
 
     def make(*, next_actions: int = 3, failing_actions: Sequence[str] = ()) -> Account:
-        if has_fixtures(api, target_url):
-            return fixtures_account(api, next_actions, failing_actions)
-        return shared_account(api, next_actions, failing_actions)
+        return Account.of(user_or_shared(next_actions, failing_actions), next_actions)
 
     return make
 
 
 @pytest.fixture
-def sign_in(account: MakeAccount, context: BrowserContext, target_url: str) -> MakeAccount:
+def sign_in(account: MakeAccount, context: BrowserContext, target: str) -> MakeAccount:
     """Factory: like `account`, and the browser context (so `page`) is signed in as that user."""
 
     def make(*, next_actions: int = 3, failing_actions: Sequence[str] = ()) -> Account:
         made = account(next_actions=next_actions, failing_actions=failing_actions)
-        context.add_cookies([session_cookie(target_url, made.token)])  # type: ignore[list-item]
+        context.add_cookies([session_cookie(target, made.token)])  # type: ignore[list-item]
         return made
 
     return make

@@ -34,6 +34,7 @@ import pytest
 
 from contracts.api import User, client, create_fixture, login
 from safety.embedded import EmbeddedApp, EmbeddedAppError
+from safety.variables import HARNESS_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 # Not 127.0.0.2: scripts/guard_coverage.py lists that one as production for the outer run,
@@ -42,29 +43,19 @@ PROD_HOST = "127.0.0.3"
 INNER_TIMEOUT = 240
 
 #: The outer run's configuration must not leak into the inner one (which is told what to do).
-LEAKY_ENV = (
-    "E2E_BASE_URL",
-    "PLAYWRIGHT_BASE_URL",
-    "PYTEST_BASE_URL",
-    "E2E_SAFE_HOSTS",
-    "E2E_PROD_HOSTS",
-    "E2E_ALLOW_PROD_SCORE",
-    "PYTEST_ADDOPTS",
-    "PYTEST_PLUGINS",
-)
+LEAKY_ENV = (*HARNESS_ENV, "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 INNER_INI = f"""[pytest]
 addopts = -p no:cacheprovider -p no:xdist
 pythonpath = {ROOT}
 prod_hosts = {PROD_HOST}
-markers =
-    smoke: read-only post-deploy check.
 filterwarnings =
     ignore:Session-scoped fixtures defined as instance methods:pytest.PytestRemovedIn10Warning
 """
 
-# The specs' own fixtures: the Chromium lookup and launch options, target_url, expect timeouts.
-INNER_CONFTEST = 'pytest_plugins = ["specs.conftest"]\n'
+# The suite's shared fixtures (target, api, users) and the specs' own (the Chromium lookup and
+# launch options, expect timeouts), as the root conftest.py registers them.
+INNER_CONFTEST = 'pytest_plugins = ["testkit.fixtures", "specs.conftest"]\n'
 
 INNER_CLICKS = """
 import pytest
@@ -74,8 +65,8 @@ from specs.accounts import session_cookie
 from specs.helpers import FAILED, SUCCEEDED, open_queue, run_action
 
 
-def click_mark_done(page: Page, context: BrowserContext, target_url: str) -> None:
-    context.add_cookies([session_cookie(target_url, TOKEN)])
+def click_mark_done(page: Page, context: BrowserContext, target: str) -> None:
+    context.add_cookies([session_cookie(target, TOKEN)])
     open_queue(page, TITLE)
     run_action(page, TITLE, "mark_done")
     # Wait for the page to report either outcome, so that this test body passes on its own:
@@ -85,13 +76,13 @@ def click_mark_done(page: Page, context: BrowserContext, target_url: str) -> Non
     expect(status.or_(alert).first).to_be_visible()
 
 
-def test_mark_done_click_without_the_mutating_marker(page: Page, context: BrowserContext, target_url: str) -> None:
-    click_mark_done(page, context, target_url)
+def test_mark_done_click_without_the_mutating_marker(page: Page, context: BrowserContext, target: str) -> None:
+    click_mark_done(page, context, target)
 
 
 @pytest.mark.mutating
-def test_mark_done_click_marked_mutating(page: Page, context: BrowserContext, target_url: str) -> None:
-    click_mark_done(page, context, target_url)
+def test_mark_done_click_marked_mutating(page: Page, context: BrowserContext, target: str) -> None:
+    click_mark_done(page, context, target)
 """
 
 SMOKE_READ_ONLY = (

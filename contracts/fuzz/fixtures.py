@@ -1,10 +1,6 @@
-"""pytest fixtures of the fuzz tests; a test module imports the ones it uses.
+"""pytest fixtures of the fuzz tests, registered once by the root conftest.py (`pytest_plugins`).
 
-(A conftest.py in `contracts/fuzz/` would only apply to tests inside that folder, and
-`contracts/conftest.py` belongs to the contract tests, so the fuzz modules import these.)
-
-Every module that imports `fuzz` gets its own copy of the fixture definition, so the
-FuzzSession itself is one per process (`_SESSIONS`), made on first use and finished when
+The FuzzSession is one per process (a session fixture), made on first use and finished when
 pytest finishes: `FuzzSummary` prints the figures, writes them to
 `artifacts/fuzz/summary[-<worker>].json` and fails the run when fewer than 90% of the
 answers were not 429, or when most were 401 or 429 (`contracts.fuzz.reach`; each fuzz test
@@ -24,21 +20,19 @@ from contracts.fuzz.session import FuzzSession, FuzzSummary
 from contracts.fuzz.settings import budget, seed
 
 SUMMARY_PLUGIN = "contract-fuzz-summary"
-_SESSIONS: dict[str, FuzzSession] = {}
 
 
 @pytest.fixture(scope="session")
-def fuzz(request: pytest.FixtureRequest, target: str) -> FuzzSession:
-    """The process's FuzzSession: pool of users, figures, failure records."""
-    session = _SESSIONS.get(target)
-    if session is None:
-        run_seed, explicit = seed()
-        session = _SESSIONS[target] = FuzzSession(target, budget(), run_seed, explicit)
-        plugin = request.config.pluginmanager.get_plugin(SUMMARY_PLUGIN)
-        if plugin is None:
-            plugin = FuzzSummary()
-            request.config.pluginmanager.register(plugin, SUMMARY_PLUGIN)
-        plugin.sessions.append(session)
+def fuzz(request: pytest.FixtureRequest, target: str, target_cron_secret: str | None) -> FuzzSession:
+    """The process's FuzzSession: pool of users, figures, failure records (and E2E_CRON_SECRET set
+    for the embedded app: `target_cron_secret`)."""
+    run_seed, explicit = seed()
+    session = FuzzSession(target, budget(), run_seed, explicit)
+    plugin = request.config.pluginmanager.get_plugin(SUMMARY_PLUGIN)
+    if plugin is None:
+        plugin = FuzzSummary()
+        request.config.pluginmanager.register(plugin, SUMMARY_PLUGIN)
+    plugin.sessions.append(session)
     return session
 
 
@@ -46,30 +40,31 @@ def fuzz(request: pytest.FixtureRequest, target: str) -> FuzzSession:
 def _fuzz_figures(request: pytest.FixtureRequest) -> Iterator[None]:
     """After each fuzz test, the process's running figures go into its JUnit properties
     (`--junitxml`): the place they reach under pytest-xdist, where the summary is not shown.
-
     And the test fails when most of its own answers were 401 or 429 (`reach.reach_problems`):
     a test error reaches the run's result under pytest-xdist too, where a worker's session
-    exit status does not.
+    exit status does not. Only tests that use `fuzz`: this fixture is registered for every
+    test of the run.
     """
-    before = {target: _snapshot(s) for target, s in _SESSIONS.items()}
+    session: FuzzSession | None = request.getfixturevalue("fuzz") if "fuzz" in request.fixturenames else None
+    if session is None:
+        yield
+        return
+    before = _snapshot(session)
     yield
-    problems = []
-    for target, session in _SESSIONS.items():
-        answers = reach.delta(session.stats.by_operation, before.get(target, {}))
-        problems += reach.reach_problems(answers)
-        request.node.user_properties.append(("fuzz_answers", json.dumps(answers, sort_keys=True)))
+    answers = reach.delta(session.stats.by_operation, before)
+    request.node.user_properties.append(("fuzz_answers", json.dumps(answers, sort_keys=True)))
+    problems = reach.reach_problems(answers)
     if problems:
         pytest.fail("this fuzz test reached too little: " + " ".join(problems), pytrace=False)
-    for session in _SESSIONS.values():
-        stats = session.stats
-        request.node.user_properties.extend(
-            [
-                ("fuzz_requests", stats.requests),
-                ("fuzz_rate_limited", stats.rate_limited),
-                ("fuzz_non_429_share", round(stats.non_429_share, 4)),
-                ("fuzz_seed", session.seed),
-            ]
-        )
+    stats = session.stats
+    request.node.user_properties.extend(
+        [
+            ("fuzz_requests", stats.requests),
+            ("fuzz_rate_limited", stats.rate_limited),
+            ("fuzz_non_429_share", round(stats.non_429_share, 4)),
+            ("fuzz_seed", session.seed),
+        ]
+    )
 
 
 def _snapshot(session: FuzzSession) -> dict[str, Counter[int]]:

@@ -1,4 +1,4 @@
-"""Tests of the contract suite's own helpers (contracts/api.py), against respx-mocked answers."""
+"""Tests of the contract suite's own helpers (the contracts.api package), against respx-mocked answers."""
 
 from __future__ import annotations
 
@@ -307,3 +307,44 @@ def test_server_now_reads_the_date_header() -> None:
     response = httpx.Response(200, json={}, request=httpx.Request("GET", f"{BASE}/x"))
     with pytest.raises(AssertionError, match="Date"):
         c.server_now(response)
+
+
+# --------------------------------------------------------------------------- the shared account
+
+
+def _queued(*pairs: tuple[str, str]) -> httpx.Response:
+    items = [{"id": nba, "leadId": lead, "title": f"Item {nba}"} for nba, lead in pairs]
+    return httpx.Response(200, json={"items": items}, headers={"Date": DATE})
+
+
+@respx.mock(base_url=BASE)
+def test_shared_user_takes_the_lead_with_the_most_queued_items(
+    respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("E2E_EMAIL", "qa@example.com")
+    monkeypatch.setenv("E2E_PASSWORD", "pw")
+    respx_mock.post("/api/auth/login").mock(return_value=httpx.Response(200, json={"ok": True, "token": "t0k"}))
+    listed = respx_mock.get("/api/next-actions").mock(return_value=_queued(("a", "L1"), ("b", "L2"), ("c", "L2")))
+    with c.client(BASE) as client:
+        user = c.shared_user(client, min_queued=2)
+    assert listed.calls.last.request.url.params["status"] == "queued"
+    assert user.fixture.lead_id == "L2"
+    assert [ref.id for ref in user.fixture.next_actions] == ["b", "c"]
+    assert user.isolated is False and user.retry is not None, "the shared account shares one budget and waits"
+
+
+@respx.mock(base_url=BASE)
+def test_shared_user_skips_naming_what_is_missing(
+    respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("E2E_EMAIL", raising=False)
+    with c.client(BASE) as client, pytest.raises(pytest.skip.Exception, match="E2E_EMAIL / E2E_PASSWORD are unset"):
+        c.shared_user(client)
+    monkeypatch.setenv("E2E_EMAIL", "qa@example.com")
+    monkeypatch.setenv("E2E_PASSWORD", "pw")
+    with c.client(BASE) as client, pytest.raises(pytest.skip.Exception, match="failingActions"):
+        c.shared_user(client, failing_actions=["mark_done"])
+    respx_mock.post("/api/auth/login").mock(return_value=httpx.Response(200, json={"ok": True, "token": "t0k"}))
+    respx_mock.get("/api/next-actions").mock(return_value=_queued(("a", "L1")))
+    with c.client(BASE) as client, pytest.raises(pytest.skip.Exception, match=r"at least 2 .* \(it has 1\)"):
+        c.shared_user(client, min_queued=2)

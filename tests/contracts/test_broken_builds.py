@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from safety.embedded import EmbeddedApp
+from safety.variables import HARNESS_ENV
 
 pytestmark = pytest.mark.slow
 
@@ -40,14 +41,7 @@ EXPECTED_FAILURES: dict[str, tuple[str, ...]] = {
 
 # The outer run's own configuration must not steer the inner run.
 SCRUBBED_ENV = (
-    "E2E_BASE_URL",
-    "PLAYWRIGHT_BASE_URL",
-    "PYTEST_BASE_URL",
-    "E2E_EMAIL",
-    "E2E_PASSWORD",
-    "E2E_ALLOW_PROD_SCORE",
-    "E2E_SAFE_HOSTS",
-    "E2E_PROD_HOSTS",
+    *HARNESS_ENV,
     "PYTEST_ADDOPTS",
     "PYTEST_XDIST_WORKER",
     "PYTEST_XDIST_WORKER_COUNT",

@@ -14,9 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @cache
-def _collected() -> tuple[tuple[str, frozenset[str]], ...]:
-    """Every hand-written contract test, in run order, with its marks (one collection per run)."""
+def _collected(shared_account: bool = False) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Every hand-written contract test, in run order, with its marks (one collection per run).
+
+    `shared_account`: with E2E_EMAIL / E2E_PASSWORD set, as where the target has no fixtures endpoint.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "E2E_"))}
+    if shared_account:
+        env.update(E2E_EMAIL="qa@example.com", E2E_PASSWORD="not-a-real-password")
     command = [
         sys.executable, "-m", "pytest", "contracts", "--collect-only", "-q", "-p", "no:randomly",
         "-p", "tests.contracts.markdump", "--ignore=contracts/fuzz", "--ignore-glob=contracts/test_fuzz*",
@@ -51,11 +56,19 @@ def test_smoke_tests_are_read_only() -> None:
     assert all("smoke" in marks for node, marks in _collected() if node in probes), probes
 
 
-def test_whole_budget_tests_run_last() -> None:
-    order = [node for node, _ in _collected()]
-    budget = [node for node, marks in _collected() if "rate_limit_budget" in marks]
+def test_whole_budget_tests_run_last_when_tests_share_the_e2e_email_account() -> None:
+    order = [node for node, _ in _collected(shared_account=True)]
+    budget = [node for node, marks in _collected(shared_account=True) if "rate_limit_budget" in marks]
     assert budget, "the suite has a rate_limit_budget test"
     assert order[-len(budget) :] == budget, f"rate_limit_budget tests must run last; the run ends {order[-3:]}"
+
+
+def test_waiting_tests_run_first_when_every_test_has_its_own_user() -> None:
+    """So that, under pytest-xdist, a wait for Retry-After overlaps the rest of the run."""
+    order = [node for node, _ in _collected()]
+    slow = [node for node, marks in _collected() if "slow" in marks]
+    assert slow, "the suite has a slow test (one that waits out Retry-After)"
+    assert order[: len(slow)] == slow, f"slow tests must run first; the run starts {order[:3]}"
 
 
 def test_tests_needing_their_own_user_are_marked_needs_fixtures() -> None:

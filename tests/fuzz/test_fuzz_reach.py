@@ -103,25 +103,30 @@ def test_the_summary_fails_the_run_and_prints_why(tmp_path: Path) -> None:
 
 
 INNER_TEST = """
-from contracts.fuzz import fixtures
+import pytest
+
 from contracts.fuzz.fixtures import _fuzz_figures  # noqa: F401 - the fixture under test
 from contracts.fuzz.session import FuzzSession
 from contracts.fuzz.settings import Budget
 
-SESSION = fixtures._SESSIONS.setdefault(
-    "http://127.0.0.1:9",
-    FuzzSession("http://127.0.0.1:9", Budget(5, 2, "test", "test"), 1, True, artifacts=__import__("pathlib").Path(".")),
+SESSION = FuzzSession(
+    "http://127.0.0.1:9", Budget(5, 2, "test", "test"), 1, True, artifacts=__import__("pathlib").Path(".")
 )
 
 
-def test_healthy():
-    for _ in range(30):
-        SESSION.stats.record("POST /api/next-actions/{id}/execute", 200)
+@pytest.fixture
+def fuzz():
+    return SESSION
 
 
-def test_dead_token():
+def test_healthy(fuzz):
     for _ in range(30):
-        SESSION.stats.record("POST /api/next-actions/{id}/execute", 401)
+        fuzz.stats.record("POST /api/next-actions/{id}/execute", 200)
+
+
+def test_dead_token(fuzz):
+    for _ in range(30):
+        fuzz.stats.record("POST /api/next-actions/{id}/execute", 401)
 """
 
 

@@ -20,11 +20,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from contracts.api import race
 from refapp import migrate
 from refapp.app import create_app
 from refapp.config import Settings
 from refapp.db import Database, create_db_engine
+from testkit.race import race
 
 CRON_SECRET = "test-cron-secret"
 T = TypeVar("T")

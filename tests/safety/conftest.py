@@ -4,16 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from safety.variables import HARNESS_ENV
 from tests.safety.stand_in import StandIn
-
-HARNESS_ENV = (
-    "E2E_BASE_URL",
-    "PLAYWRIGHT_BASE_URL",
-    "PYTEST_BASE_URL",
-    "E2E_SAFE_HOSTS",
-    "E2E_PROD_HOSTS",
-    "E2E_ALLOW_PROD_SCORE",
-)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,66 @@
+"""Collection rules of the suite (contracts/ and specs/): safety marks and run order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+#: Fixtures that create data on the target (POST /api/e2e/fixtures, logins): a test using one
+#: is mutating whatever its own marks say, so the safety guard keeps it off production.
+DATA_FIXTURES = frozenset(
+    {
+        "fixtures_enabled",
+        "fresh",
+        "reader",
+        "isolated",
+        "second_user",
+        "make_user",
+        "user_or_shared",
+        "account",
+        "sign_in",
+    }
+)
+#: Fixtures that only the fixtures endpoint can provide (no E2E_EMAIL fallback).
+FIXTURES_ONLY = frozenset({"isolated", "second_user", "history"})
+
+
+def within(path: Path, roots: Iterable[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def mark_items(items: Sequence[pytest.Item], roots: Sequence[Path]) -> None:
+    """Mark data-creating tests `mutating` (a safety net) and fixtures-only ones `needs_fixtures`."""
+    for item in items:
+        if not within(Path(item.path), roots):
+            continue
+        used = set(getattr(item, "fixturenames", ()))
+        if used & DATA_FIXTURES and item.get_closest_marker("mutating") is None:
+            item.add_marker(pytest.mark.mutating)
+        direct = set(getattr(getattr(item, "_fixtureinfo", None), "argnames", ()))
+        if (used & FIXTURES_ONLY or "make_user" in direct) and item.get_closest_marker("needs_fixtures") is None:
+            item.add_marker(pytest.mark.needs_fixtures)
+
+
+def shares_one_budget(env: Mapping[str, str]) -> bool:
+    """Whether tests may share one rate-limit budget: only the E2E_EMAIL account is shared.
+
+    With E2E_EMAIL unset every test that executes has its own fixtures user (or is skipped).
+    With it set, the target may lack the fixtures endpoint (known only when the first test
+    asks), so the run keeps the cautious order.
+    """
+    return bool(env.get("E2E_EMAIL") and env.get("E2E_PASSWORD"))
+
+
+def order_items(items: list[pytest.Item], *, shared_budget: bool) -> None:
+    """Sort in place (stably).
+
+    Shared budget: tests that spend a whole rate-limit budget run last, so they cannot starve
+    the others. Own users: tests that wait (`slow`, e.g. out a Retry-After) run first, so their
+    waits overlap the rest of the run under pytest-xdist instead of ending it.
+    """
+    if shared_budget:
+        items.sort(key=lambda item: item.get_closest_marker("rate_limit_budget") is not None)
+    else:
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)

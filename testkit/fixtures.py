@@ -1,0 +1,199 @@
+"""Fixtures that contracts/ and specs/ share: the target, the API client and users of the target.
+
+The root conftest.py registers this module (`pytest_plugins`), so both suites get the same
+fixtures under the same names. Test data comes from POST /api/e2e/fixtures: every test gets
+its own brand-new user, so tests never share data or a rate-limit budget and run in
+parallel. Where the target answers 404 there, the suite falls back to the account in
+E2E_EMAIL / E2E_PASSWORD (contracts.api.users.shared_user): its requests wait out a 429's
+Retry-After (bounded) instead of failing, and what that account cannot set up (failing
+actions, a second user, an isolated rate-limit budget) is skipped with a reason.
+
+The target is pytest-playwright's `base_url`, which the safety plugin resolves and, without
+--base-url, points at the embedded reference app.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+
+import httpx
+import pytest
+
+from contracts import api as c
+from contracts.api.users import FIXTURES_HOWTO
+from safety.embedded import EmbeddedApp
+
+CRON_SECRET_ENV = "E2E_CRON_SECRET"  # noqa: S105 - the variable's name, not a secret
+
+
+# --------------------------------------------------------------------------- the target
+
+
+@pytest.fixture(scope="session")
+def target(base_url: str | None) -> str:
+    """The base URL of the app under test, without a trailing slash."""
+    if not base_url:
+        pytest.fail(
+            "no target: pass --base-url URL (or set E2E_BASE_URL); with neither, the e2e_safety "
+            "plugin starts the embedded reference app, so check that it is active (pytest --help "
+            "lists a 'safety' group).",
+            pytrace=False,
+        )
+    return base_url.rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def _session_api(target: str) -> Iterator[httpx.Client]:
+    with c.client(target) as session_client:
+        yield session_client
+
+
+@pytest.fixture
+def api(_session_api: httpx.Client) -> httpx.Client:
+    """An httpx client to the target (no cookie jar, no redirects, no proxies from the env)."""
+    return _session_api
+
+
+@pytest.fixture
+def new_client(target: str) -> Iterator[Callable[..., httpx.Client]]:
+    """Make extra clients (e.g. one per thread); all are closed after the test."""
+    made: list[httpx.Client] = []
+
+    def make(**kw: object) -> httpx.Client:
+        made.append(c.client(target, **kw))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+@pytest.fixture
+def server_now() -> Callable[[httpx.Response], datetime]:
+    """The server's time of a response, from its `Date` header (section 1)."""
+    return c.server_now
+
+
+@pytest.fixture
+def idem_key() -> Callable[[], str]:
+    """Fresh Idempotency-Key values, unique across runs."""
+    return lambda: f"contract-{uuid.uuid4()}"
+
+
+# --------------------------------------------------------------------------- users
+
+
+@pytest.fixture(scope="session")
+def fixtures_enabled(_session_api: httpx.Client) -> bool:
+    """Whether the target has POST /api/e2e/fixtures (probed once with a body that creates nothing).
+
+    Only mutating tests reach this fixture (testkit.collection marks every test that uses it),
+    and the safety plugin skips those on production before any fixture runs.
+    """
+    return c.fixtures_available(_session_api)
+
+
+@pytest.fixture
+def make_user(api: httpx.Client, fixtures_enabled: bool) -> c.MakeUser:
+    """Make a brand-new logged-in user through the fixtures endpoint (skips where it is absent)."""
+
+    def make(next_actions: int = 3, failing_actions: Sequence[str] = ()) -> c.User:
+        if not fixtures_enabled:
+            pytest.skip(
+                "needs its own fresh user (an isolated rate-limit budget, failing actions or a "
+                f"second user), which only POST /api/e2e/fixtures makes: {FIXTURES_HOWTO}"
+            )
+        return c.fixtures_user(api, next_actions, failing_actions)
+
+    return make
+
+
+@pytest.fixture
+def user_or_shared(api: httpx.Client, fixtures_enabled: bool) -> c.MakeUser:
+    """Make a user: a brand-new fixtures user, or else the shared E2E_EMAIL account (or skip).
+
+    `make(next_actions=3, failing_actions=())`; the shared account must have `next_actions`
+    queued items on one lead and cannot have failing actions.
+    """
+
+    def make(next_actions: int = 3, failing_actions: Sequence[str] = ()) -> c.User:
+        if fixtures_enabled:
+            return c.fixtures_user(api, next_actions, failing_actions)
+        return c.shared_user(api, min_queued=next_actions, failing_actions=failing_actions)
+
+    return make
+
+
+@pytest.fixture
+def fresh(api: httpx.Client, fixtures_enabled: bool) -> c.User:
+    """A logged-in user with queued next actions on one lead (`fresh.fixture`).
+
+    A brand-new isolated fixtures user (three items) where the target has the endpoint;
+    otherwise the E2E_EMAIL / E2E_PASSWORD account (at least one queued item), whose requests
+    wait out a 429 (bounded).
+    """
+    return c.fixtures_user(api) if fixtures_enabled else c.shared_user(api, min_queued=1)
+
+
+@pytest.fixture(scope="session")
+def reader(_session_api: httpx.Client, fixtures_enabled: bool) -> c.User:
+    """One user per worker for tests that only read (never execute: no budget, no state change).
+
+    Saves a fixtures call and a login per read-only test; tests that execute use `fresh`.
+    """
+    if not fixtures_enabled:
+        return c.shared_user(_session_api)
+    return c.fixtures_user(_session_api)
+
+
+@pytest.fixture
+def isolated(make_user: c.MakeUser) -> c.User:
+    """A brand-new user with its own rate-limit budget; skipped where fixtures are absent."""
+    return make_user()
+
+
+@pytest.fixture
+def second_user(make_user: c.MakeUser) -> c.User:
+    """Another brand-new user (for the 404-on-another-user's-id rules)."""
+    return make_user()
+
+
+@pytest.fixture
+def shared_account_user(api: httpx.Client, fixtures_enabled: bool) -> c.User:
+    """The E2E_EMAIL account without the retry policy (for the budget test in fallback mode)."""
+    return c.shared_user(api, min_queued=0, retry=None)
+
+
+# --------------------------------------------------------------------------- the cron secret
+
+
+@pytest.fixture(scope="session")
+def target_cron_secret(embedded_app: EmbeddedApp | None) -> str | None:
+    """E2E_CRON_SECRET, else the embedded app's own secret (known only to the process that started it).
+
+    The embedded app's secret is exported as E2E_CRON_SECRET for this process, because the fuzz
+    modules (contracts/fuzz/) read it from there.
+    """
+    secret = os.environ.get(CRON_SECRET_ENV) or (embedded_app.cron_secret if embedded_app is not None else None)
+    if secret and not os.environ.get(CRON_SECRET_ENV):
+        os.environ[CRON_SECRET_ENV] = secret
+    return secret
+
+
+@pytest.fixture
+def cron_secret(target_cron_secret: str | None) -> str:
+    secret = target_cron_secret
+    if not secret:
+        pytest.skip(
+            f"{CRON_SECRET_ENV} is unset: set it to the target's cron secret (its CRON_SECRET) "
+            "to check POST /api/cron/background-jobs (section 8)"
+        )
+    return secret
+
+
+@pytest.fixture
+def cron_secret_or_none(target_cron_secret: str | None) -> str | None:
+    return target_cron_secret
