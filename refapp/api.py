@@ -78,6 +78,7 @@ async def health(request: Request) -> JSONResponse:
         "service": "refapp",
         "revision": request.app.state.revision,
         "database": get_database(request).dialect,
+        "environment": settings.environment,
     }
     if settings.broken:
         body["broken"] = settings.broken

@@ -41,6 +41,8 @@ class Settings:
     e2e_email: str | None = None
     e2e_password: str | None = None
     broken: str | None = None
+    # Reported by GET /api/health (contract v1.1 section 3); "production" makes the suite treat it as prod.
+    environment: str = "development"
 
     def is_broken(self, name: str) -> bool:
         if name not in BROKEN_BUILDS:
@@ -74,4 +76,5 @@ class Settings:
             e2e_email=env.get("E2E_EMAIL") or None,
             e2e_password=env.get("E2E_PASSWORD") or None,
             broken=broken,
+            environment=(env.get("REFAPP_ENVIRONMENT") or "").strip() or "development",
         )

@@ -76,7 +76,7 @@ class EmbeddedApp:
             **self._extra_env,
         }
         # The harness's own choices must not leak into the app's configuration.
-        for name in ("REFAPP_BROKEN", "REFAPP_ALLOW_BROKEN"):
+        for name in ("REFAPP_BROKEN", "REFAPP_ALLOW_BROKEN", "REFAPP_ENVIRONMENT"):
             if name not in self._extra_env:
                 env.pop(name, None)
         log = (self.workdir / "server.log").open("wb")

@@ -18,7 +18,7 @@ import httpx
 from httpcore._async.http11 import AsyncHTTP11Connection
 from httpcore._sync.http11 import HTTP11Connection
 
-from safety.hosts import HostPolicy
+from safety.hosts import HostPolicy, TargetClass, Verdict, origin_port
 from safety.override import OVERRIDE_ENV
 from safety.probes import Probe
 
@@ -51,6 +51,12 @@ class NetworkGuard:
         self._writable: frozenset[str] = frozenset()
         self._probes: tuple[Probe, ...] = ()
         self.violations: list[str] = []
+        # (host, port) origins that are production though their host is not (safety.environment).
+        self._prod_origins: dict[tuple[str, int], str] = {}
+
+    def add_prod_origins(self, origins: Iterable[tuple[str, int]], why: str) -> None:
+        for origin in origins:
+            self._prod_origins[origin] = why
 
     def begin_test(self) -> None:
         self._writable = frozenset()
@@ -81,6 +87,14 @@ class NetworkGuard:
         if method in SAFE_METHODS:
             return
         verdict = self.policy.classify_url(url) if host is None else self.policy.classify_host(host)
+        if not verdict.is_prod and self._prod_origins:
+            port = origin_port(url)
+            said = next(
+                (w for a in self.policy.addresses_of(verdict.host) if (w := self._prod_origins.get((a, port)))),
+                None,
+            )
+            if said is not None:
+                verdict = Verdict(verdict.host, TargetClass.PROD, said, "environment")
         if not verdict.is_prod or verdict.host in self._writable:
             return
         if header_names is not None and self._probes:

@@ -15,6 +15,7 @@ import pytest
 from safety import browser_guard, network_guard, probes
 from safety.decision import GuardDecision
 from safety.embedded import EmbeddedAppError
+from safety.environment import EnvironmentNameError
 from safety.hosts import HostEntryError
 from safety.network_guard import BlockedRequestError
 from safety.override import OverrideValueError
@@ -39,6 +40,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         help="production hosts, subdomains included; also E2E_PROD_HOSTS. Unlisted hosts are prod too.",
     )
+    parser.addini(
+        "prod_environments",
+        type="linelist",
+        help='environment names (besides "production") that make a target whose /api/health names them '
+        "production; also E2E_PROD_ENVIRONMENTS.",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -59,8 +66,9 @@ def pytest_configure(config: pytest.Config) -> None:
             ini_base_url=_ini_or_none(config, "base_url"),
             ini_safe=config.getini("safe_hosts"),
             ini_prod=config.getini("prod_hosts"),
+            ini_prod_environments=config.getini("prod_environments"),
         )
-    except (InvalidTargetURL, HostEntryError, OverrideValueError) as error:
+    except (InvalidTargetURL, HostEntryError, OverrideValueError, EnvironmentNameError) as error:
         raise pytest.UsageError(str(error)) from None
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     session = SafetySession(settings, workerinput.get(WORKER_DECISION) if workerinput else None)

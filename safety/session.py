@@ -6,6 +6,7 @@ import os
 
 from safety.decision import GuardDecision, decide
 from safety.embedded import EmbeddedApp, EmbeddedAppError
+from safety.environment import EnvironmentReading, read_environment
 from safety.network_guard import NetworkGuard
 from safety.override import OVERRIDE_ENV
 from safety.redirects import probe_redirects
@@ -22,6 +23,8 @@ class SafetySession:
         self.guard = NetworkGuard(settings.policy)
         self.tally = GuardTally()
         self._decision = GuardDecision.from_json(decision_json) if decision_json else None
+        if self._decision is not None:
+            self.guard.add_prod_origins(self._decision.prod_origins, self._decision.why)
         self._embedded: EmbeddedApp | None = None
         self._embedded_error: str | None = None
 
@@ -40,7 +43,20 @@ class SafetySession:
                     if static.is_prod and not self.settings.override
                     else probe_redirects(choice.url, self.settings.policy)
                 )
-                self._decision = decide(choice, choice.url, self.settings.policy, self.settings.override, probe)
+                environment: EnvironmentReading | None = None
+                if not static.is_prod and probe is not None and probe.error is None and probe.worst is None:
+                    # Only a target the host rules call local or safe needs to say what it is.
+                    environment = read_environment(choice.url)
+                self._decision = decide(
+                    choice,
+                    choice.url,
+                    self.settings.policy,
+                    self.settings.override,
+                    probe,
+                    environment,
+                    self.settings.prod_environments,
+                )
+                self.guard.add_prod_origins(self._decision.prod_origins, self._decision.why)
         return self._decision
 
     def embedded_url(self) -> str:
@@ -68,6 +84,8 @@ class SafetySession:
             else f"{d.target} (from {d.source})"
         )
         lines = [f"e2e target: {target}", f"e2e target class: {d.target_class}: {d.why}"]
+        told = f"; {d.environment}" if d.environment and d.rule != "environment" else ""
+        lines.append(f"e2e classified by: the {d.rule} rule{told}")
         if d.outcome == "allow":
             lines.append("e2e mutating tests: will run")
         elif d.outcome == "skip":

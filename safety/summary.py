@@ -40,7 +40,9 @@ class GuardTally:
 
     def lines(self, decision: GuardDecision | None) -> list[str]:
         lines: list[str] = []
-        target = f"{decision.target} ({decision.target_class})" if decision else "the target"
+        target = (
+            f"{decision.target} ({decision.target_class}, by the {decision.rule} rule)" if decision else "the target"
+        )
         ran = self.mutating_outcomes["passed"] + self.mutating_outcomes["failed"]
         skipped = self.counts[GUARD_SKIPPED]
         if skipped:
