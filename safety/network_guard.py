@@ -9,7 +9,12 @@ through `safety.browser_guard`, Playwright.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import os
+import sys
+import sysconfig
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -51,6 +56,15 @@ class NetworkGuard:
         self._writable: frozenset[str] = frozenset()
         self._probes: tuple[Probe, ...] = ()
         self.violations: list[str] = []
+        # Blocks recorded while no test runs: before, between or after the tests (fixture-less
+        # session hooks, threads, collection), and blocks after the session finished.
+        self.outside: list[str] = []
+        self.late: list[str] = []
+        self._in_test = False
+        self._tests_started = False
+        self._after_tests = False
+        self._closed = False
+        self._exit_mode = False
         # (host, port) origins that are production though their host is not (safety.environment).
         self._prod_origins: dict[tuple[str, int], str] = {}
 
@@ -62,6 +76,8 @@ class NetworkGuard:
         self._writable = frozenset()
         self._probes = ()
         self.violations = []
+        self._in_test = True
+        self._tests_started = True
 
     def allow_probes(self, probes: Iterable[Probe]) -> None:
         """Let the running test send these credential-less requests to production (safety.probes)."""
@@ -74,6 +90,40 @@ class NetworkGuard:
     def end_test(self) -> None:
         self._writable = frozenset()
         self._probes = ()
+        self._in_test = False
+
+    def finish_tests(self) -> None:
+        """The session is finishing: no test runs any more."""
+        self._in_test = False
+        self._after_tests = True
+
+    def close(self) -> None:
+        """The summary is made: a block from here on is late (pytest_unconfigure fails the run for it)."""
+        self.finish_tests()
+        self._closed = True
+
+    def arm_until_exit(self) -> None:
+        """Stay armed after pytest is done: a block from here on ends the process with status 1."""
+        self.close()
+        self._exit_mode = True
+
+    def _record(self, message: str) -> None:
+        if self._in_test:
+            self.violations.append(message)
+            return
+        if self._after_tests:
+            phase = "after the test session"
+        elif self._tests_started:
+            phase = "between tests"
+        else:
+            phase = "before the first test (collection or a session-start hook)"
+        entry = f"{message} [{phase}{_where()}]"
+        if self._exit_mode:
+            _exit_failed(entry)
+        elif self._closed:
+            self.late.append(entry)
+        else:
+            self.outside.append(entry)
 
     def check(
         self, method: str, url: str, via: str, host: str | None = None, header_names: Iterable[str] | None = None
@@ -108,8 +158,43 @@ class NetworkGuard:
             f"@pytest.mark.mutating: it is then skipped on production, or runs there only "
             f"with {OVERRIDE_ENV}=1."
         )
-        self.violations.append(message)
+        self._record(message)
         raise BlockedRequestError(message)
+
+
+_NOT_THE_CALLER = tuple(
+    path.rstrip(os.sep) + os.sep
+    for path in {
+        os.path.dirname(os.path.abspath(__file__)),
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+    }
+)
+
+
+def _where() -> str:
+    """The innermost frame outside the guard, the standard library and installed packages: who sent it."""
+    for frame in reversed(traceback.extract_stack()):
+        if frame.filename.startswith("<") or frame.filename.startswith(_NOT_THE_CALLER):
+            continue
+        return f", from {frame.filename}:{frame.lineno} in {frame.name}"
+    return ""
+
+
+def _exit_failed(entry: str) -> None:
+    # pytest has returned its exit status already (an exit handler, a finalizer, a thread still
+    # running at exit): nothing later can fail the run, so the process ends here, failed.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    message = (
+        f"\ne2e network guard: {entry}\n"
+        "e2e network guard: a state-changing request to production was attempted after pytest "
+        "finished; the process exits with status 1.\n"
+    )
+    os.write(2, message.encode("utf-8", "replace"))
+    os._exit(1)
 
 
 # A stack, because a pytester run inside a test installs a guard of its own and must
@@ -229,6 +314,21 @@ def install(guard: NetworkGuard) -> None:
     http.client.HTTPConnection.putrequest = putrequest  # type: ignore[method-assign]
     HTTP11Connection.handle_request = connection_request  # type: ignore[method-assign]
     AsyncHTTP11Connection.handle_async_request = connection_async_request  # type: ignore[method-assign]
+
+
+def activate(guard: NetworkGuard) -> None:
+    """Make `guard` the innermost again: a pytest run inside an earlier test that ended without
+    unconfiguring (its configuration failed) must not leave its guard in charge."""
+    if guard in _guards:
+        del _guards[_guards.index(guard) + 1 :]
+
+
+def release(guard: NetworkGuard) -> None:
+    """The end of a pytest run: an inner (pytester) guard is removed; the process's own stays armed until exit."""
+    if _guards == [guard]:
+        guard.arm_until_exit()
+    else:
+        uninstall(guard)
 
 
 def uninstall(guard: NetworkGuard) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from safety.decision import GuardDecision, decide
 from safety.embedded import EmbeddedApp, EmbeddedAppError
 from safety.environment import EnvironmentReading, read_environment
@@ -18,14 +20,21 @@ EMBEDDED_ORIGIN = "http://127.0.0.1"
 
 
 class SafetySession:
-    def __init__(self, settings: SafetySettings, decision_json: str | None = None) -> None:
+    def __init__(
+        self, settings: SafetySettings, decision_json: str | None = None, guard: NetworkGuard | None = None
+    ) -> None:
         self.settings = settings
-        self.guard = NetworkGuard(settings.policy)
+        self.guard = guard if guard is not None else NetworkGuard(settings.policy)
+        self.guard.policy = settings.policy
         self.tally = GuardTally()
         self._decision = GuardDecision.from_json(decision_json) if decision_json else None
         if self._decision is not None:
             self.guard.add_prod_origins(self._decision.prod_origins, self._decision.why)
         self._embedded: EmbeddedApp | None = None
+        # The pytest session (its exit status is failed by a block outside any test), and
+        # the blocks that xdist workers recorded outside their tests.
+        self.pytest_session: pytest.Session | None = None
+        self.remote_outside: list[str] = []
         self._embedded_error: str | None = None
 
     def decision(self) -> GuardDecision:
@@ -58,6 +67,10 @@ class SafetySession:
                 )
                 self.guard.add_prod_origins(self._decision.prod_origins, self._decision.why)
         return self._decision
+
+    def outside_blocks(self) -> list[str]:
+        """Blocked requests no test owns: before, between or after the tests, here or on a worker."""
+        return self.guard.outside + self.remote_outside
 
     def embedded_url(self) -> str:
         """Start the embedded app on first use; later calls return its URL (or repeat its failure)."""

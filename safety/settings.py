@@ -35,6 +35,15 @@ def cli_source(invocation_args: Sequence[str], env: Mapping[str, str], value: st
     return "--base-url"
 
 
+def load_policy(ini_safe: Sequence[str], ini_prod: Sequence[str], env: Mapping[str, str] = os.environ) -> HostPolicy:
+    """The host lists from the environment and the ini file, merged (raises HostEntryError)."""
+    safe = [(h, SAFE_ENV) for h in split_host_list(env.get(SAFE_ENV, ""))]
+    safe += [(h, "pytest.ini safe_hosts") for line in ini_safe for h in split_host_list(line)]
+    prod = [(h, PROD_ENV) for h in split_host_list(env.get(PROD_ENV, ""))]
+    prod += [(h, "pytest.ini prod_hosts") for line in ini_prod for h in split_host_list(line)]
+    return HostPolicy(safe_hosts=safe, prod_hosts=prod)
+
+
 def load_settings(
     *,
     cli_value: str | None,
@@ -58,11 +67,7 @@ def load_settings(
             (ini_base_url, "pytest.ini base_url"),
         ]
     )
-    safe = [(h, SAFE_ENV) for h in split_host_list(env.get(SAFE_ENV, ""))]
-    safe += [(h, "pytest.ini safe_hosts") for line in ini_safe for h in split_host_list(line)]
-    prod = [(h, PROD_ENV) for h in split_host_list(env.get(PROD_ENV, ""))]
-    prod += [(h, "pytest.ini prod_hosts") for line in ini_prod for h in split_host_list(line)]
-    policy = HostPolicy(safe_hosts=safe, prod_hosts=prod)
+    policy = load_policy(ini_safe, ini_prod, env)
     names = [(n, PROD_ENVIRONMENTS_ENV) for n in split_host_list(env.get(PROD_ENVIRONMENTS_ENV, ""))]
     names += [(n, "pytest.ini prod_environments") for line in ini_prod_environments for n in split_host_list(line)]
     return SafetySettings(choice, policy, override, env.get(OVERRIDE_ENV), prod_environment_names(names))

@@ -73,3 +73,14 @@ class GuardTally:
             where = f" against {target}" if decision else ""
             lines.append(f"no mutating test ran{where}.")
         return lines
+
+
+def outside_lines(blocks: list[str]) -> list[str]:
+    """The blocks no test owns (session hooks, threads, collection): each one fails the run."""
+    if not blocks:
+        return []
+    lines = [
+        f"{len(blocks)} state-changing request(s) to production were BLOCKED OUTSIDE any test; "
+        "the run fails (exit status 1) for them:"
+    ]
+    return lines + [f"  {block}" for block in blocks]
