@@ -76,7 +76,8 @@ class EmbeddedApp:
             **self._extra_env,
         }
         # The harness's own choices must not leak into the app's configuration.
-        for name in ("REFAPP_BROKEN", "REFAPP_ALLOW_BROKEN", "REFAPP_ENVIRONMENT"):
+        # The app is the target, not a client: it needs no child guard (safety.child_guard).
+        for name in ("REFAPP_BROKEN", "REFAPP_ALLOW_BROKEN", "REFAPP_ENVIRONMENT", "E2E_SAFETY_CHILD_GUARD"):
             if name not in self._extra_env:
                 env.pop(name, None)
         log = (self.workdir / "server.log").open("wb")

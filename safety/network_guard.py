@@ -67,6 +67,28 @@ class NetworkGuard:
         self._exit_mode = False
         # (host, port) origins that are production though their host is not (safety.environment).
         self._prod_origins: dict[tuple[str, int], str] = {}
+        # In a child process of a test (safety.child_guard): where blocks are reported to the parent.
+        self.report_path: str | None = None
+
+    def export(self) -> dict[str, Any]:
+        """What a child process needs to guard as this test does (safety.child_guard)."""
+        return {
+            "safe": sorted(self.policy.safe.items()),
+            "prod": sorted(self.policy.prod.items()),
+            "origins": [[h, p, why] for (h, p), why in self._prod_origins.items()],
+            "writable": sorted(self._writable),
+        }
+
+    def load(self, config: dict[str, Any]) -> None:
+        """Guard as the parent's test does: its production origins and what it may write to."""
+        for host, port, why in config["origins"]:
+            self._prod_origins[(str(host), int(port))] = str(why)
+        self.begin_test()
+        self.permit(str(h) for h in config["writable"])
+
+    def record_from_child(self, message: str) -> None:
+        """A block a child process reported: it counts as this process's own."""
+        self._record(f"{message} [in a child process]", report=False)
 
     def add_prod_origins(self, origins: Iterable[tuple[str, int]], why: str) -> None:
         for origin in origins:
@@ -82,6 +104,9 @@ class NetworkGuard:
     def allow_probes(self, probes: Iterable[Probe]) -> None:
         """Let the running test send these credential-less requests to production (safety.probes)."""
         self._probes = tuple(probes)
+
+    def has_probe_for(self, method: str) -> bool:
+        return any(probe.method == method for probe in self._probes)
 
     def permit(self, prod_hosts: Iterable[str]) -> None:
         """Let the running test write to these production hosts (the override is in force)."""
@@ -107,7 +132,9 @@ class NetworkGuard:
         self.close()
         self._exit_mode = True
 
-    def _record(self, message: str) -> None:
+    def _record(self, message: str, report: bool = True) -> None:
+        if report and self.report_path is not None:
+            _report(self.report_path, message)
         if self._in_test:
             self.violations.append(message)
             return
@@ -136,6 +163,10 @@ class NetworkGuard:
         """
         if method in SAFE_METHODS:
             return
+        self.enforce(method, url, via, self.verdict_for(url, host), header_names)
+
+    def verdict_for(self, url: str, host: str | None = None) -> Verdict:
+        """The class of what `url` (or the already parsed `host`) reaches, the target's own word included."""
         verdict = self.policy.classify_url(url) if host is None else self.policy.classify_host(host)
         if not verdict.is_prod and self._prod_origins:
             port = origin_port(url)
@@ -145,7 +176,13 @@ class NetworkGuard:
             )
             if said is not None:
                 verdict = Verdict(verdict.host, TargetClass.PROD, said, "environment")
-        if not verdict.is_prod or verdict.host in self._writable:
+        return verdict
+
+    def enforce(
+        self, method: str, url: str, via: str, verdict: Verdict, header_names: Iterable[str] | None = None
+    ) -> None:
+        """Block `method url`, whose destination is `verdict`, unless it is a read, permitted or a declared probe."""
+        if method in SAFE_METHODS or not verdict.is_prod or verdict.host in self._writable:
             return
         if header_names is not None and self._probes:
             names = list(header_names)
@@ -180,6 +217,17 @@ def _where() -> str:
             continue
         return f", from {frame.filename}:{frame.lineno} in {frame.name}"
     return ""
+
+
+def _report(path: str, message: str) -> None:
+    # One O_APPEND write per line: lines from concurrent children do not interleave.
+    line = (" ".join(message.split()) + "\n").encode("utf-8", "replace")
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
 
 
 def _exit_failed(entry: str) -> None:
@@ -323,12 +371,14 @@ def activate(guard: NetworkGuard) -> None:
         del _guards[_guards.index(guard) + 1 :]
 
 
-def release(guard: NetworkGuard) -> None:
-    """The end of a pytest run: an inner (pytester) guard is removed; the process's own stays armed until exit."""
+def release(guard: NetworkGuard) -> bool:
+    """The end of a pytest run: an inner (pytester) guard is removed; the process's own stays
+    armed until exit (True)."""
     if _guards == [guard]:
         guard.arm_until_exit()
-    else:
-        uninstall(guard)
+        return True
+    uninstall(guard)
+    return False
 
 
 def uninstall(guard: NetworkGuard) -> None:

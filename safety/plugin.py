@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from safety import browser_guard, network_guard, probes
+from safety import browser_guard, child_guard, network_guard, probes, wire_guard
 from safety.decision import GuardDecision
 from safety.embedded import EmbeddedAppError
 from safety.environment import EnvironmentNameError
@@ -27,6 +27,7 @@ from safety.urls import InvalidTargetURL
 
 SESSION_KEY = pytest.StashKey[SafetySession]()
 EARLY_GUARD = pytest.StashKey[NetworkGuard]()
+CHILDREN = pytest.StashKey[child_guard.Publisher]()
 WORKER_DECISION = "e2e_safety_decision"
 WORKER_OUTSIDE = "e2e_safety_outside"
 GUARD_FIXTURE = "require_safe_base_url"
@@ -59,9 +60,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         policy = load_policy(early_config.getini("safe_hosts"), early_config.getini("prod_hosts"))
     except HostEntryError as error:
         raise pytest.UsageError(str(error)) from None
+    child_guard.retire()  # this pytest may be a test's child: its own guard takes over
     guard = NetworkGuard(policy)
     early_config.stash[EARLY_GUARD] = guard
     network_guard.install(guard)
+    wire_guard.install()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -95,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.base_url = settings.choice.url
     if early is None:
         network_guard.install(session.guard)
+    config.stash[CHILDREN] = child_guard.Publisher(session.guard)
     browser_guard.install()
     config.pluginmanager.register(_Reporter(config, session), "e2e-safety-reporter")
     atexit.register(session.close)
@@ -113,7 +117,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             _fail_session(session)
         session.close()
         # The process's own guard stays armed until exit; a block then ends it with status 1.
-        network_guard.release(session.guard)
+        armed = network_guard.release(session.guard)
+        children = config.stash.get(CHILDREN, None)
+        if children is not None:
+            children.close(keep_environment=armed)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -174,6 +181,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     # Before any fixture runs, so a session fixture that writes is never reached on prod.
     if item.get_closest_marker("mutating") is not None or GUARD_FIXTURE in getattr(item, "fixturenames", ()):
         _apply_guard(item, state)
+    item.config.stash[CHILDREN].publish()
 
 
 def _apply_guard(item: pytest.Item, state: SafetySession) -> GuardDecision:
@@ -187,6 +195,7 @@ def _apply_guard(item: pytest.Item, state: SafetySession) -> GuardDecision:
         _tag(item, GUARD_ERRORED)
         pytest.fail(f"production guard: {decision.reason}", pytrace=False)
     state.guard.permit(decision.writable_prod_hosts)
+    item.config.stash[CHILDREN].publish()
     return decision
 
 
@@ -200,6 +209,7 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    item.config.stash[CHILDREN].collect()  # what this test's child processes blocked
     guard = item.config.stash[SESSION_KEY].guard
     if guard.violations:
         # The test may have caught the error itself; a blocked write fails it all the same.
@@ -226,6 +236,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
         return (yield)
     finally:
         item.config.stash[SESSION_KEY].guard.end_test()
+        item.config.stash[CHILDREN].publish()
 
 
 class _Reporter:
@@ -241,6 +252,7 @@ class _Reporter:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         # After every other plain session-finish hook, before the summary is written.
+        self.config.stash[CHILDREN].collect()
         self.state.guard.close()
         workeroutput: dict[str, Any] | None = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:

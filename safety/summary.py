@@ -40,15 +40,14 @@ class GuardTally:
 
     def lines(self, decision: GuardDecision | None) -> list[str]:
         lines: list[str] = []
-        target = (
-            f"{decision.target} ({decision.target_class}, by the {decision.rule} rule)" if decision else "the target"
-        )
+        target = f"{decision.target} ({decision.target_class})" if decision else "the target"
+        rule = f" [classified by the {decision.rule} rule]" if decision else ""
         ran = self.mutating_outcomes["passed"] + self.mutating_outcomes["failed"]
         skipped = self.counts[GUARD_SKIPPED]
         if skipped:
             lines.append(
                 f"{skipped} mutating test(s) SKIPPED by the production guard on {target}: "
-                f"{decision.why if decision else ''} To run them there on purpose, set "
+                f"{decision.why if decision else ''}{rule} To run them there on purpose, set "
                 "E2E_ALLOW_PROD_SCORE=1."
             )
             lines.append("This run did NOT test any state-changing behaviour of that target.")
@@ -58,7 +57,7 @@ class GuardTally:
                 f"not be checked: {decision.reason if decision else ''}"
             )
         if ran:
-            lines.append(f"{ran} mutating test(s) ran against {target}.")
+            lines.append(f"{ran} mutating test(s) ran against {target}{rule}.")
         if decision is not None and decision.prod_override_active and ran:
             lines.append(
                 f"!!! E2E_ALLOW_PROD_SCORE was set: those tests changed PRODUCTION data on {decision.host}. !!!"
@@ -71,7 +70,7 @@ class GuardTally:
             lines += [f"  {nodeid}" for nodeid in self.blocked]
         if not lines:
             where = f" against {target}" if decision else ""
-            lines.append(f"no mutating test ran{where}.")
+            lines.append(f"no mutating test ran{where}{rule}.")
         return lines
 
 

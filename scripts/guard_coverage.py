@@ -134,7 +134,7 @@ def held_back(label: str, extra: list[str], says_production: bool = False) -> li
     if writes:
         problems.append("the app received state-changing requests:\n  " + "\n  ".join(writes[:20]))
     # With -q there is no header: the end summary names the rule as well.
-    if says_production and "(prod, by the environment rule)" not in (ARTIFACTS / f"{label}.log").read_text():
+    if says_production and "[classified by the environment rule]" not in (ARTIFACTS / f"{label}.log").read_text():
         problems.append("the end summary does not say that the environment rule classified the target.")
     if code not in (0,):
         problems.append(f"pytest exited with {code} ({label}; log: {ARTIFACTS / (label + '.log')}).")

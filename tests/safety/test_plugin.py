@@ -486,7 +486,10 @@ def test_a_loopback_target_that_says_production_is_production(
         ]
     )
     result.stdout.fnmatch_lines(
-        ["1 mutating test(s) SKIPPED by the production guard on http://127.0.0.1:*(prod, by the environment rule)*"]
+        [
+            "1 mutating test(s) SKIPPED by the production guard on http://127.0.0.1:*(prod): "
+            "*[[]classified by the environment rule]*"
+        ]
     )
     result.stdout.fnmatch_lines(["*BlockedRequestError: network guard blocked POST http://127.0.0.1:*/api/unmarked*"])
     assert local.writes == []
