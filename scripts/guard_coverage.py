@@ -12,6 +12,10 @@ whole suite (contracts, fuzzing, browser specs) runs against it twice.
 3. The app on 127.0.0.1, listed nowhere, started with REFAPP_ENVIRONMENT=production (a
    tunnel to production looks like this): its /api/health alone must make it production,
    with the same result as 1, and the summary must say the environment rule decided.
+4. The routes the suite itself never takes, each sent to a counting stand-in for
+   production that must receive nothing: unload beacons, shared workers, unroute_all
+   (real Chromium), raw sockets, asyncio streams, TLS objects, HTTP/2 cleartext,
+   Python child processes, and blocks after the tests or at exit (ROUTES).
 
 Run: .tools/bin/uv run python scripts/guard_coverage.py [extra pytest args]
 Exits non-zero, saying why, when any of that does not hold.
@@ -39,6 +43,13 @@ READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 # The smoke suite's declared unauthenticated probes (contracts/test_auth.py).
 PROBES = (Probe("POST", "/api/next-actions/*/execute"),)
 ARTIFACTS = ROOT / "artifacts" / "guard-coverage"
+# The regression tests of every route outside the suite's own clients (issue 13).
+ROUTES = [
+    "tests/safety/test_wire_guard.py",
+    "tests/safety/test_after_session.py",
+    "tests/safety/test_browser_guard.py",
+    "tests/safety/test_environment.py",
+]
 
 
 @dataclass
@@ -161,6 +172,16 @@ def main() -> int:
 
     # A loopback app that says it is production: the environment rule alone must hold it back.
     problems += held_back("says-production", extra, says_production=True)
+
+    command = [sys.executable, "-m", "pytest", *ROUTES, "-p", "xdist", "-n", "2", "-q"]
+    print(f"==> guard coverage (routes): {' '.join(command[3:])}", flush=True)
+    routes = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    (ARTIFACTS / "routes.log").write_text(routes.stdout + routes.stderr)
+    print("\n".join(routes.stdout.splitlines()[-3:]))
+    if routes.returncode != 0:
+        problems.append(
+            f"routes: a route reached the production stand-in or was not stopped (log: {ARTIFACTS / 'routes.log'})."
+        )
 
     if problems:
         print("\nguard coverage FAILED:\n- " + "\n- ".join(problems))
