@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -103,3 +107,44 @@ def _after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork)
+
+_PYTHON = re.compile(r"python[\d.]*$")
+_popen_init: list[Any] = []
+
+
+def program_out_of_reach(args: Any, executable: Any = None, shell: bool = False) -> str | None:
+    """The program a Popen call starts when it is not Python (so not guarded); None for Python."""
+    try:
+        if shell:
+            words = shlex.split(str(args)) if isinstance(args, (str, bytes)) else [str(a) for a in args]
+            first = words[0] if words else ""
+        elif executable is not None:
+            first = os.fsdecode(executable)
+        elif isinstance(args, (str, bytes, os.PathLike)):
+            first = os.fsdecode(args)
+        else:
+            first = os.fsdecode(next(iter(args)))
+    except (ValueError, IndexError, TypeError, StopIteration):
+        return None
+    name = os.path.basename(first)
+    if not name or _PYTHON.match(name) or os.path.realpath(first) == os.path.realpath(sys.executable):
+        return None
+    if "playwright" in Path(first).parts:
+        return None  # Playwright's own driver: what the browser sends is guarded (safety.browser_guard)
+    return name
+
+
+def watch_programs() -> None:
+    """Note every non-Python program a test starts: the guard cannot see what it sends."""
+    if _popen_init:
+        return
+    _popen_init.append(subprocess.Popen.__init__)
+
+    def init(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        program = program_out_of_reach(args, kwargs.get("executable"), bool(kwargs.get("shell")))
+        guard = network_guard.active_guard()
+        if program is not None and guard is not None:
+            guard.note_program(program)
+        _popen_init[0](self, args, *rest, **kwargs)
+
+    subprocess.Popen.__init__ = init  # type: ignore[method-assign]

@@ -69,6 +69,8 @@ class NetworkGuard:
         self._prod_origins: dict[tuple[str, int], str] = {}
         # In a child process of a test (safety.child_guard): where blocks are reported to the parent.
         self.report_path: str | None = None
+        # Non-Python programs the running test started: out of the guard's reach.
+        self.programs: list[str] = []
 
     def export(self) -> dict[str, Any]:
         """What a child process needs to guard as this test does (safety.child_guard)."""
@@ -98,12 +100,17 @@ class NetworkGuard:
         self._writable = frozenset()
         self._probes = ()
         self.violations = []
+        self.programs = []
         self._in_test = True
         self._tests_started = True
 
     def allow_probes(self, probes: Iterable[Probe]) -> None:
         """Let the running test send these credential-less requests to production (safety.probes)."""
         self._probes = tuple(probes)
+
+    def note_program(self, program: str) -> None:
+        if self._in_test and program not in self.programs:
+            self.programs.append(program)
 
     def has_probe_for(self, method: str) -> bool:
         return any(probe.method == method for probe in self._probes)

@@ -22,7 +22,7 @@ from safety.network_guard import BlockedRequestError, NetworkGuard
 from safety.override import OverrideValueError
 from safety.session import SafetySession
 from safety.settings import load_policy, load_settings
-from safety.summary import BLOCKED, GUARD_ERRORED, GUARD_SKIPPED, MUTATING, TAG, outside_lines
+from safety.summary import BLOCKED, GUARD_ERRORED, GUARD_SKIPPED, MUTATING, PROGRAM, TAG, outside_lines
 from safety.urls import InvalidTargetURL
 
 SESSION_KEY = pytest.StashKey[SafetySession]()
@@ -65,6 +65,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     early_config.stash[EARLY_GUARD] = guard
     network_guard.install(guard)
     wire_guard.install()
+    child_guard.watch_programs()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -211,6 +212,9 @@ def pytest_runtest_makereport(
     report = yield
     item.config.stash[CHILDREN].collect()  # what this test's child processes blocked
     guard = item.config.stash[SESSION_KEY].guard
+    for program in guard.programs:
+        report.user_properties.append((PROGRAM, program))
+    guard.programs = []
     if guard.violations:
         # The test may have caught the error itself; a blocked write fails it all the same.
         if (TAG, BLOCKED) not in report.user_properties:

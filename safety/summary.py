@@ -14,6 +14,7 @@ MUTATING = "mutating"
 GUARD_SKIPPED = "guard-skipped"
 GUARD_ERRORED = "guard-errored"
 BLOCKED = "network-blocked"
+PROGRAM = "e2e_safety_program"  # a non-Python program a test started (user property name)
 
 
 @dataclass
@@ -23,8 +24,13 @@ class GuardTally:
     counts: Counter[str] = field(default_factory=Counter)
     blocked: list[str] = field(default_factory=list)
     mutating_outcomes: Counter[str] = field(default_factory=Counter)
+    programs: list[str] = field(default_factory=list)
 
     def record(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            line = f"{report.nodeid} started {value}"
+            if name == PROGRAM and line not in self.programs:
+                self.programs.append(line)
         tags = {value for name, value in report.user_properties if name == TAG}
         if not tags:
             return
@@ -68,6 +74,13 @@ class GuardTally:
                 "state-changing request to production (a missing @pytest.mark.mutating?):"
             )
             lines += [f"  {nodeid}" for nodeid in self.blocked]
+        if self.programs and decision is not None and decision.target_class == "prod":
+            lines.append(
+                f"{len(self.programs)} program(s) that are not Python were started by tests against this "
+                "production target; the network guard cannot see what they send (curl, wget, a browser "
+                "started by hand):"
+            )
+            lines += [f"  {line}" for line in self.programs]
         if not lines:
             where = f" against {target}" if decision else ""
             lines.append(f"no mutating test ran{where}{rule}.")

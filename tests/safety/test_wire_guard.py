@@ -6,10 +6,12 @@ blocked write never arrived. Each inner test forgets its `mutating` marker on pu
 
 from __future__ import annotations
 
+import sys
 import textwrap
 
 import pytest
 
+from safety.child_guard import program_out_of_reach
 from safety.wire import OPAQUE, StreamState, advance
 from tests.safety.stand_in import StandIn
 
@@ -269,3 +271,40 @@ def test_a_mutating_tests_child_may_write_with_the_override(
     result = ini.runpytest_subprocess(f"--base-url={prod.url}")
     result.assert_outcomes(passed=1)
     assert prod.writes == [("POST", "/api/child")]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "expected"),
+    [
+        (["curl", "-X", "POST", "https://evenslouis.ca"], {}, "curl"),
+        ("/usr/bin/wget https://x", {"shell": True}, "wget"),
+        (["ignored"], {"executable": "/usr/bin/curl"}, "curl"),
+        ([sys.executable, "-c", "pass"], {}, None),
+        (["python3.11", "-c", "pass"], {}, None),
+        ("python -c pass", {"shell": True}, None),
+    ],
+)
+def test_programs_out_of_reach_are_told_from_python(
+    args: object, kwargs: dict[str, object], expected: str | None
+) -> None:
+    assert program_out_of_reach(args, kwargs.get("executable"), bool(kwargs.get("shell"))) == expected
+
+
+def test_summary_names_a_non_python_program_started_against_prod(ini: pytest.Pytester, prod: StandIn) -> None:
+    # /bin/true stands in for curl: whatever it would send, the guard cannot see it.
+    ini.makepyfile("import subprocess\n\ndef test_shells_out():\n    subprocess.run(['/bin/true'], check=True)\n")
+    result = ini.runpytest(f"--base-url={prod.url}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "1 program(s) that are not Python were started by tests against this production target*",
+            "  test_summary_names_a_non_python_program_started_against_prod.py::test_shells_out started true",
+        ]
+    )
+
+
+def test_a_non_python_program_against_a_local_target_is_not_mentioned(ini: pytest.Pytester, local: StandIn) -> None:
+    ini.makepyfile("import subprocess\n\ndef test_shells_out():\n    subprocess.run(['/bin/true'], check=True)\n")
+    result = ini.runpytest(f"--base-url={local.url}")
+    result.assert_outcomes(passed=1)
+    assert "not Python" not in result.stdout.str()
