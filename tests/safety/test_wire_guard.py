@@ -308,3 +308,17 @@ def test_a_non_python_program_against_a_local_target_is_not_mentioned(ini: pytes
     result = ini.runpytest(f"--base-url={local.url}")
     result.assert_outcomes(passed=1)
     assert "not Python" not in result.stdout.str()
+
+
+def test_a_target_that_says_production_is_production_at_the_wire(ini: pytest.Pytester, local: StandIn) -> None:
+    # A tunnel on loopback: only its /api/health tells; a raw write to that origin is then stopped.
+    local.environment = "production"
+    ini.makepyfile(
+        f"import socket\ndef test_raw():\n"
+        f"    s = socket.create_connection(('127.0.0.1', {local.port}))\n"
+        "    s.sendall(b'POST /api/raw HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 0\\r\\n\\r\\n')\n"
+    )
+    result = ini.runpytest(f"--base-url={local.url}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*network guard blocked POST http://127.0.0.1:*on the wire*a production name*"])
+    assert local.writes == []
