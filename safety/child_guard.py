@@ -12,6 +12,8 @@ are out of reach.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
 import re
@@ -65,7 +67,12 @@ class Publisher:
 
     def close(self, keep_environment: bool) -> None:
         self.collect()
-        if not keep_environment:
+        if keep_environment:
+            # Children started at exit still report here; the file goes with the process.
+            remove = functools.partial(Path(self.report).unlink, missing_ok=True)
+            atexit.register(remove)
+            network_guard.at_forced_exit.append(remove)
+        else:
             for name, value in self._saved.items():
                 if value is None:
                     os.environ.pop(name, None)

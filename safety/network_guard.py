@@ -237,6 +237,10 @@ def _report(path: str, message: str) -> None:
             os.close(fd)
 
 
+# Clean-ups that must run even when a late block ends the process without exit handlers.
+at_forced_exit: list[Callable[[], object]] = []
+
+
 def _exit_failed(entry: str) -> None:
     # pytest has returned its exit status already (an exit handler, a finalizer, a thread still
     # running at exit): nothing later can fail the run, so the process ends here, failed.
@@ -249,6 +253,9 @@ def _exit_failed(entry: str) -> None:
         "finished; the process exits with status 1.\n"
     )
     os.write(2, message.encode("utf-8", "replace"))
+    for cleanup in at_forced_exit:
+        with contextlib.suppress(Exception):
+            cleanup()
     os._exit(1)
 
 
