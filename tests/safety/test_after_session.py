@@ -187,3 +187,22 @@ def test_a_worker_block_outside_its_tests_fails_the_xdist_run(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["2 state-changing request(s) to production were BLOCKED OUTSIDE any test*"])
     assert prod.writes == []
+
+
+@pytest.mark.parametrize(
+    "hook",
+    [
+        "def pytest_terminal_summary(terminalreporter):\n    write('/late')\n",
+        "def pytest_unconfigure(config):\n    write('/late')\n",
+    ],
+    ids=["terminal_summary", "unconfigure"],
+)
+def test_block_after_the_summary_still_fails_the_run(
+    pytester: pytest.Pytester, prod: StandIn, local: StandIn, hook: str
+) -> None:
+    _setup(pytester, prod, "def test_ok():\n    pass\n", hook)
+    result = pytester.runpytest_subprocess(f"--base-url={local.url}")
+    result.assert_outcomes(passed=1)
+    assert result.ret == 1
+    result.stderr.fnmatch_lines(["*network guard blocked POST http://127.0.0.2:*/late*[[]after the test session*"])
+    assert prod.writes == []
