@@ -42,6 +42,13 @@ class Publisher:
         os.close(handle)
         self._read = 0
         self._saved = {name: os.environ.get(name) for name in (CHILD_ENV, "PYTHONPATH")}
+        # This pytest may be a child (an xdist worker, a test's subprocess): a block at its exit
+        # is reported to the parent, whose run it then fails.
+        self._parent_report = _report_path(self._saved[CHILD_ENV])
+        if self._parent_report and self._parent_report not in network_guard.exit_report_paths:
+            network_guard.exit_report_paths.append(self._parent_report)
+        else:
+            self._parent_report = None
         path = os.environ.get("PYTHONPATH", "")
         if BOOTSTRAP not in path.split(os.pathsep):
             os.environ["PYTHONPATH"] = BOOTSTRAP + (os.pathsep + path if path else "")
@@ -73,12 +80,22 @@ class Publisher:
             atexit.register(remove)
             network_guard.at_forced_exit.append(remove)
         else:
+            if self._parent_report in network_guard.exit_report_paths:
+                network_guard.exit_report_paths.remove(self._parent_report)
             for name, value in self._saved.items():
                 if value is None:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
             Path(self.report).unlink(missing_ok=True)
+
+
+def _report_path(config: str | None) -> str | None:
+    try:
+        report = json.loads(config).get("report") if config else None
+    except ValueError:
+        return None
+    return str(report) if report else None
 
 
 def arm_child() -> None:

@@ -239,6 +239,9 @@ def _report(path: str, message: str) -> None:
 
 # Clean-ups that must run even when a late block ends the process without exit handlers.
 at_forced_exit: list[Callable[[], object]] = []
+# Where a parent process (an xdist controller, a test that started this pytest) reads the
+# blocks of its children: a block at exit is reported there, so the parent's run fails too.
+exit_report_paths: list[str] = []
 
 
 def _exit_failed(entry: str) -> None:
@@ -253,6 +256,8 @@ def _exit_failed(entry: str) -> None:
         "finished; the process exits with status 1.\n"
     )
     os.write(2, message.encode("utf-8", "replace"))
+    for path in exit_report_paths:
+        _report(path, entry)
     for cleanup in at_forced_exit:
         with contextlib.suppress(Exception):
             cleanup()

@@ -13,6 +13,9 @@ HARNESS_ENV = (
     "E2E_SAFE_HOSTS",
     "E2E_PROD_HOSTS",
     "E2E_ALLOW_PROD_SCORE",
+    # The runs under test must not report their blocks to this outer run as its children's:
+    # they provoke blocks on purpose (safety.child_guard).
+    "E2E_SAFETY_CHILD_GUARD",
 )
 
 

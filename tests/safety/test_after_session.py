@@ -206,3 +206,20 @@ def test_block_after_the_summary_still_fails_the_run(
     assert result.ret == 1
     result.stderr.fnmatch_lines(["*network guard blocked POST http://127.0.0.2:*/late*[[]after the test session*"])
     assert prod.writes == []
+
+
+def test_a_block_at_a_workers_exit_fails_the_xdist_run(
+    pytester: pytest.Pytester, prod: StandIn, local: StandIn
+) -> None:
+    test = "import atexit\n\ndef test_leaves_a_handler():\n    atexit.register(write, '/worker-exit')\n"
+    _setup(pytester, prod, test)
+    result = pytester.runpytest_subprocess(f"--base-url={local.url}", "-n", "2", "-p", "xdist")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "1 state-changing request(s) to production were BLOCKED OUTSIDE any test*",
+            "*POST http://127.0.0.2:*/worker-exit*after the test session*[[]in a child process]*",
+        ]
+    )
+    assert prod.writes == []
