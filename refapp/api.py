@@ -99,11 +99,12 @@ async def health(request: Request) -> JSONResponse:
         "service": "refapp",
         "revision": request.app.state.revision,
         "database": get_database(request).dialect,
+        "environment": settings.environment,
     }
     if settings.broken:
         body["broken"] = settings.broken
     if readings.other("health_extra_fields"):
-        body.update(environment="test", version=__version__, time=iso(utcnow()))
+        body.update(version=__version__, time=iso(utcnow()))
     return JSONResponse(_with_null_error(body))
 
 

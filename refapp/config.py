@@ -42,6 +42,8 @@ class Settings:
     e2e_email: str | None = None
     e2e_password: str | None = None
     broken: str | None = None
+    # Reported by GET /api/health (contract v1.1 section 3); "production" makes the suite treat it as prod.
+    environment: str = "development"
     readings: str = readings.DEFAULT
 
     def other(self, point: str) -> bool:
@@ -87,4 +89,5 @@ class Settings:
             e2e_password=env.get("E2E_PASSWORD") or None,
             broken=broken,
             readings=reading,
+            environment=(env.get("REFAPP_ENVIRONMENT") or "").strip() or "development",
         )

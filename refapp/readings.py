@@ -105,7 +105,7 @@ READING_POINTS: dict[str, ReadingPoint] = {
     # --- 3. Health --------------------------------------------------------------------
     "health_extra_fields": ReadingPoint(
         "3",
-        'health also carries `"environment": "test"`, `"version"` and `"time"`',
+        'health also carries `"version"` and `"time"` (its `"environment"` stays what REFAPP_ENVIRONMENT says)',
         'Free to add fields (version, migration revision). ... It may carry `"environment"`',
     ),
     # --- 4. Fixtures --------------------------------------------------------------------

@@ -12,12 +12,23 @@ Python through the guarded `APIRequestContext` and its response fulfilled to the
 page: every hop of a 307/308 chain is checked. Requests are classified
 by the URL the browser itself reports. `APIRequestContext` requests
 (`page.request`, `context.request`, `playwright.request.new_context()`) bypass
-routing, so its fetch is checked directly. Service workers are blocked, since
-their requests are not routed through the page.
+routing, so its fetch is checked directly. Service workers and shared workers
+are blocked, since their requests (and WebSockets) are not routed through the page.
+
+Requests a document sends while it goes away (beacons and keepalive fetches on
+`pagehide`/`visibilitychange`, at navigation, `page.close()`, `context.close()`)
+are not routed by Chromium at all. So from the moment a document starts to hide or
+unload, `navigator.sendBeacon`, `fetch` and `XMLHttpRequest` writes are handed to
+Python through a binding instead, checked there, and re-sent from Python (through the
+guarded APIRequestContext) only when allowed. A body that cannot be read synchronously
+(a Blob, FormData, a stream) cannot be re-sent: such a request is dropped.
+The guard's route cannot be removed: `unroute`/`unroute_all` keep it.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import re
 from contextvars import ContextVar
 from typing import Any
@@ -27,7 +38,7 @@ from playwright._impl._errors import Error
 from playwright._impl.browser_context import BrowserContext
 from playwright._impl.client_instrumentation import ClientInstrumentation
 from playwright._impl.fetch import APIRequestContext
-from playwright._impl.network import Route, WebSocketRoute
+from playwright._impl.network import Route, RouteHandler, WebSocketRoute
 from playwright._impl.timeout_settings import NO_TIMEOUT
 
 from safety import network_guard
@@ -38,8 +49,10 @@ _ALL = re.compile(r".*")
 _BASE_URL_ATTR = "_e2e_safety_base_url"
 _pending_base_url: ContextVar[str | None] = ContextVar("pending_base_url", default=None)
 _originals: dict[str, Any] = {}
+UNLOAD_BINDING = "__e2eGuardUnloadSend"
 # The `service_workers="block"` context option alone did not stop a registration in
 # Debian's Chromium, so registration is also refused in every frame before page scripts run.
+# Shared workers are refused outright: neither their requests nor their WebSockets are routed.
 _NO_SERVICE_WORKERS = """
 if (typeof ServiceWorkerContainer !== "undefined") {
   Object.defineProperty(ServiceWorkerContainer.prototype, "register", {
@@ -47,7 +60,91 @@ if (typeof ServiceWorkerContainer !== "undefined") {
       new DOMException("service workers are blocked by the e2e network guard", "SecurityError")),
   });
 }
+if (typeof SharedWorker !== "undefined") {
+  Object.defineProperty(globalThis, "SharedWorker", {
+    value: function SharedWorker() {
+      throw new DOMException("shared workers are blocked by the e2e network guard", "SecurityError");
+    },
+  });
+}
 """
+# While a document hides or unloads, its writes go to Python (UNLOAD_BINDING) instead of the
+# network: Chromium does not route them, so the guard would never see them otherwise.
+_UNLOAD_WRITES = """
+(() => {
+  const send = globalThis.__BINDING__;
+  if (typeof send !== "function" || typeof window === "undefined") return;
+  let leaving = false;
+  const on = (target, type, listener) => target.addEventListener(type, listener, { capture: true });
+  on(window, "pagehide", () => { leaving = true; });
+  on(window, "pageshow", () => { leaving = false; });
+  on(document, "visibilitychange", () => { leaving = document.visibilityState === "hidden"; });
+  const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+  const base64 = (bytes) => {
+    let text = "";
+    for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
+    return btoa(text);
+  };
+  // [content type, base64 body]; null when the body cannot be read synchronously.
+  const body = (data) => {
+    if (data === undefined || data === null) return [null, ""];
+    if (typeof data === "string") return ["text/plain;charset=UTF-8", base64(new TextEncoder().encode(data))];
+    if (data instanceof URLSearchParams)
+      return ["application/x-www-form-urlencoded;charset=UTF-8", base64(new TextEncoder().encode(String(data)))];
+    if (data instanceof ArrayBuffer) return [null, base64(new Uint8Array(data))];
+    if (ArrayBuffer.isView(data)) return [null, base64(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))];
+    return null;
+  };
+  const hand = (url, method, headers, data) => {
+    const read = body(data);
+    const type = read ? read[0] : null;
+    if (type && !Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["content-type"] = type;
+    try { send(String(new URL(url, location.href)), method, headers, read ? read[1] : null); } catch (e) {}
+  };
+  const beacon = Navigator.prototype.sendBeacon;
+  if (beacon) {
+    Object.defineProperty(Navigator.prototype, "sendBeacon", {
+      value: function sendBeacon(url, data) {
+        if (!leaving) return beacon.call(this, url, data);
+        hand(url, "POST", {}, data);
+        return true;
+      },
+    });
+  }
+  const fetch = globalThis.fetch;
+  globalThis.fetch = function (input, init) {
+    if (!leaving) return fetch.apply(this, arguments);
+    const request = new Request(input, init);
+    if (SAFE.has(request.method)) return fetch.apply(this, arguments);
+    const headers = {};
+    request.headers.forEach((value, name) => { headers[name] = value; });
+    const data = init && "body" in init ? init.body : (input instanceof Request && input.body ? input.body : null);
+    hand(request.url, request.method, headers, data);
+    return Promise.resolve(new Response(null, { status: 204 }));
+  };
+  const open = XMLHttpRequest.prototype.open;
+  const xhrSend = XMLHttpRequest.prototype.send;
+  const setHeader = XMLHttpRequest.prototype.setRequestHeader;
+  const meta = new WeakMap();
+  XMLHttpRequest.prototype.open = function (method, url) {
+    // XMLHttpRequest upper-cases the standard methods only, as here.
+    const upper = String(method).toUpperCase();
+    const standard = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"].includes(upper);
+    meta.set(this, { method: standard ? upper : String(method), url: String(url), headers: {} });
+    return open.apply(this, arguments);
+  };
+  XMLHttpRequest.prototype.setRequestHeader = function (name, value) {
+    const m = meta.get(this);
+    if (m) m.headers[name] = value;
+    return setHeader.apply(this, arguments);
+  };
+  XMLHttpRequest.prototype.send = function (data) {
+    const m = meta.get(this);
+    if (!leaving || !m || SAFE.has(m.method)) return xhrSend.apply(this, arguments);
+    hand(m.url, m.method, m.headers, data);
+  };
+})();
+""".replace("__BINDING__", UNLOAD_BINDING)
 
 
 def resolve(url: str, base_url: str | None) -> str:
@@ -85,12 +182,39 @@ async def _before_context(self: ClientInstrumentation, options: dict[str, Any]) 
     options["service_workers"] = "block"
 
 
+async def _unload_send(source: dict[str, Any], url: str, method: str, headers: Any, body: str | None) -> None:
+    """A write a hiding or unloading document sent: checked, then re-sent from here if allowed."""
+    method = str(method)
+    if blocked(method, str(url), "Playwright page, sent while the page was hiding or unloading"):
+        return
+    if body is None:
+        return  # a Blob, FormData or stream body cannot be read without waiting: dropped
+    context: BrowserContext = source["context"]
+    names = {str(k): str(v) for k, v in dict(headers or {}).items()}
+    # Fire and forget, as the page did; the guarded APIRequestContext checks every hop again.
+    with contextlib.suppress(Exception):
+        response = await context.request.fetch(
+            str(url), None, method, names, base64.b64decode(body), None, None, None, False, None, 0, None
+        )
+        await response.dispose()
+
+
 async def _after_context(self: ClientInstrumentation, context: BrowserContext) -> None:
     await _originals["after_context"](self, context)
     setattr(context.request, _BASE_URL_ATTR, context._options.get("baseURL"))
-    await context.add_init_script(_NO_SERVICE_WORKERS, None)
+    await context.expose_binding(UNLOAD_BINDING, _unload_send)
+    await context.add_init_script(_NO_SERVICE_WORKERS + _UNLOAD_WRITES, None)
     await context.route(_ALL, _fall_through, None)
     await context.route_web_socket(_ALL, _websocket)
+
+
+async def _unroute_internal(
+    self: BrowserContext, removed: list[RouteHandler], remaining: list[RouteHandler], behavior: Any
+) -> None:
+    # `unroute_all()` and `unroute(...)` end here: the guard's own route is always kept, last.
+    kept = [handler for handler in removed if handler.handler is _fall_through]
+    removed = [handler for handler in removed if handler not in kept]
+    await _originals["unroute"](self, removed, [*remaining, *kept], behavior)
 
 
 async def _before_request_context(self: ClientInstrumentation, options: dict[str, Any]) -> None:
@@ -229,6 +353,7 @@ def install() -> None:
         after_request=ClientInstrumentation.run_after_create_request_context,
         fetch=APIRequestContext._inner_fetch,
         connect=WebSocketRoute.connect_to_server,
+        unroute=BrowserContext._unroute_internal,
     )
     _originals["continue"] = Route._inner_continue
     ClientInstrumentation.run_before_create_browser_context = _before_context  # type: ignore[method-assign]
@@ -237,4 +362,5 @@ def install() -> None:
     ClientInstrumentation.run_after_create_request_context = _after_request_context  # type: ignore[method-assign]
     APIRequestContext._inner_fetch = _inner_fetch  # type: ignore[method-assign]
     WebSocketRoute.connect_to_server = _connect_to_server  # type: ignore[method-assign]
+    BrowserContext._unroute_internal = _unroute_internal  # type: ignore[method-assign]
     Route._inner_continue = _inner_continue  # type: ignore[method-assign]

@@ -6,7 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from safety.hosts import HostPolicy, TargetClass, Verdict
+from safety.environment import EnvironmentReading
+from safety.hosts import HostPolicy, TargetClass, Verdict, origin_port
 from safety.override import OVERRIDE_ENV
 from safety.redirects import RedirectProbe
 from safety.target import TargetChoice
@@ -33,6 +34,12 @@ class GuardDecision:
     override: bool
     # Production hosts that tests allowed to mutate may write to: the target and its redirect chain.
     writable_prod_hosts: tuple[str, ...] = ()
+    # Which rule classified the target (header and summary), and what its health route said.
+    rule: str = "host"
+    environment: str = ""
+    # Origins (host, port) that are production though their host is not: the target when
+    # its health route says so. The network guard treats writes to them as writes to production.
+    prod_origins: tuple[tuple[str, int], ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -52,6 +59,7 @@ class GuardDecision:
         data["target_class"] = TargetClass(data["target_class"])
         if data["outcome"] not in ("allow", "skip", "error"):
             raise ValueError(f"not a guard decision outcome: {data['outcome']!r}")
+        data["prod_origins"] = tuple((str(h), int(p)) for h, p in data.get("prod_origins", ()))
         return cls(**data)
 
 
@@ -61,15 +69,31 @@ def decide(
     policy: HostPolicy,
     override: bool,
     probe: RedirectProbe | None,
+    environment: EnvironmentReading | None = None,
+    prod_environments: frozenset[str] = frozenset({"production"}),
 ) -> GuardDecision:
-    """Combine the target's own verdict, its redirect chain and the override into one decision."""
+    """Combine the target's own verdict, its redirect chain, what it says it is and the override."""
     verdict = policy.classify_url(target_url)
     shown = choice.source if not choice.embedded else "embedded reference app on loopback"
     hops = probe.hops if probe is not None else ((target_url, verdict),)
     worst: tuple[str, Verdict] | None = next(((u, v) for u, v in hops if v.is_prod), None)
     why = verdict.reason
+    rule = f"host ({verdict.rule})"
+    origins: tuple[tuple[str, int], ...] = ()
     if worst is not None and not verdict.is_prod:
         why = f"{target_url} redirects to {worst[0]}: {worst[1].reason}"
+        rule = f"redirect ({worst[1].rule})"
+    elif worst is None and environment is not None and environment.is_prod(prod_environments):
+        # The deployment says it is production (contract section 3): its host cannot overrule that.
+        why = (
+            f"{environment.describe(prod_environments)}: the deployment is production whatever its host "
+            f"({verdict.reason})"
+        )
+        rule = "environment"
+        worst = (target_url, Verdict(verdict.host, TargetClass.PROD, why, "environment"))
+        hops = (*hops, worst)
+        port = origin_port(target_url)
+        origins = tuple((address, port) for address in policy.addresses_of(verdict.host))
     target_class = TargetClass.PROD if worst is not None else verdict.target_class
 
     def made(outcome: Outcome, reason: str, writable: tuple[str, ...] = ()) -> GuardDecision:
@@ -83,6 +107,9 @@ def decide(
             reason=reason,
             override=override,
             writable_prod_hosts=writable,
+            rule=rule,
+            environment=environment.describe(prod_environments) if environment is not None else "",
+            prod_origins=origins,
         )
 
     if worst is not None and not override:

@@ -77,7 +77,8 @@ class EmbeddedApp:
         }
         # The harness's own choices must not leak into the app's configuration. REFAPP_READINGS
         # does pass through from the environment: it picks a correct reading, not a broken build.
-        for name in ("REFAPP_BROKEN", "REFAPP_ALLOW_BROKEN"):
+        # The app is the target, not a client: it needs no child guard (safety.child_guard).
+        for name in ("REFAPP_BROKEN", "REFAPP_ALLOW_BROKEN", "REFAPP_ENVIRONMENT", "E2E_SAFETY_CHILD_GUARD"):
             if name not in self._extra_env:
                 env.pop(name, None)
         log = (self.workdir / "server.log").open("wb")

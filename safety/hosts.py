@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ class Verdict:
     host: str
     target_class: TargetClass
     reason: str
+    # Which rule decided: "listed", "loopback", "resolved address" or "unknown host".
+    rule: str = "listed"
 
     @property
     def is_prod(self) -> bool:
@@ -97,6 +100,38 @@ def _canonical_ipv6(text: str) -> str | None:
     return address.compressed
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def origin_port(url: str) -> int:
+    """The port a URL connects to (its scheme's default when it names none); 0 when unreadable."""
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        return parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return 0
+
+
+Resolver = Callable[[str], Sequence[str]]
+
+
+def resolve_addresses(host: str) -> list[str]:
+    """The addresses the system resolver gives `host` (/etc/hosts, DNS); none when it cannot resolve it."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return [str(info[4][0]) for info in infos]
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _loopback_reason(host: str) -> str | None:
     if host == "localhost" or host.endswith(".localhost"):
         return f"{host} is the local machine."
@@ -132,9 +167,14 @@ class HostPolicy:
         self,
         safe_hosts: Sequence[tuple[str, str]] = (),
         prod_hosts: Sequence[tuple[str, str]] = (),
+        resolver: Resolver = resolve_addresses,
     ) -> None:
         self.safe: dict[str, str] = dict(_entries(safe_hosts))
         self.prod: dict[str, str] = dict(_entries(prod_hosts))
+        # Prod entries that are addresses: a name resolving to one of them is production too.
+        self.prod_addresses = {host: source for host, source in self.prod.items() if _is_address(host)}
+        self._resolver = resolver
+        self.addresses_of = lru_cache(maxsize=_CACHE_LIMIT)(self._addresses_of)
         # Bounded LRU caches: a long suite sees few hosts but endlessly many paths.
         self._classify_origin = lru_cache(maxsize=_CACHE_LIMIT)(self._classify_url)
         self._host_cache = lru_cache(maxsize=_CACHE_LIMIT)(self._classify_host)
@@ -209,25 +249,55 @@ class HostPolicy:
         # An explicit entry beats the built-in rules; an exact prod entry beats an exact safe one.
         if host in self.prod:
             return Verdict(host, TargetClass.PROD, f"{host} is listed as production in {self.prod[host]}.")
-        if host in self.safe:
-            return Verdict(host, TargetClass.SAFE, f"{host} is listed as safe in {self.safe[host]}.")
         for entry, source in self.prod.items():
-            if host.endswith("." + entry):
+            if host.endswith("." + entry) and host not in self.safe:
                 return Verdict(
                     host,
                     TargetClass.PROD,
                     f"{host} is production: it is a subdomain of {entry}, listed in {source}. "
                     + SAFE_HINT.format(host=host),
                 )
-        loopback = _loopback_reason(host)
-        if loopback is not None:
-            return Verdict(host, TargetClass.LOCAL, loopback)
-        return Verdict(
-            host,
-            TargetClass.PROD,
-            f"{host} is neither loopback nor listed as safe, so it counts as production "
-            f"(unknown hosts fail closed). " + SAFE_HINT.format(host=host),
-        )
+        if host in self.safe:
+            verdict = Verdict(host, TargetClass.SAFE, f"{host} is listed as safe in {self.safe[host]}.")
+        else:
+            loopback = _loopback_reason(host)
+            if loopback is None:
+                return Verdict(
+                    host,
+                    TargetClass.PROD,
+                    f"{host} is neither loopback nor listed as safe, so it counts as production "
+                    f"(unknown hosts fail closed). " + SAFE_HINT.format(host=host),
+                    "unknown host",
+                )
+            verdict = Verdict(host, TargetClass.LOCAL, loopback, "loopback")
+        return self._by_address(verdict)
+
+    def _addresses_of(self, host: str) -> tuple[str, ...]:
+        """`host` itself and, for a name, the canonical addresses it resolves to (cached)."""
+        if _is_address(host):
+            return (host,)
+        resolved = (canonical_host(address) for address in self._resolver(host))
+        return (host, *sorted({a for a in resolved if a is not None}))
+
+    def _by_address(self, verdict: Verdict) -> Verdict:
+        """A local or safe name that resolves to a listed production address is production.
+
+        Only names are resolved, and only when some prod entry is an address: an alias in
+        /etc/hosts (`app.localhost`, `staging` → the production address) is then caught.
+        A name whose resolution later changes (DNS rebinding) is out of this rule's reach.
+        """
+        if not self.prod_addresses or _is_address(verdict.host):
+            return verdict
+        for canonical in self.addresses_of(verdict.host)[1:]:
+            if canonical in self.prod_addresses:
+                return Verdict(
+                    verdict.host,
+                    TargetClass.PROD,
+                    f"{verdict.host} resolves to {canonical}, listed as production in "
+                    f"{self.prod_addresses[canonical]}.",
+                    "resolved address",
+                )
+        return verdict
 
 
 _RANK = {TargetClass.LOCAL: 0, TargetClass.SAFE: 1, TargetClass.PROD: 2}

@@ -9,7 +9,12 @@ through `safety.browser_guard`, Playwright.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import os
+import sys
+import sysconfig
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,7 +23,7 @@ import httpx
 from httpcore._async.http11 import AsyncHTTP11Connection
 from httpcore._sync.http11 import HTTP11Connection
 
-from safety.hosts import HostPolicy
+from safety.hosts import HostPolicy, TargetClass, Verdict, origin_port
 from safety.override import OVERRIDE_ENV
 from safety.probes import Probe
 
@@ -51,15 +56,64 @@ class NetworkGuard:
         self._writable: frozenset[str] = frozenset()
         self._probes: tuple[Probe, ...] = ()
         self.violations: list[str] = []
+        # Blocks recorded while no test runs: before, between or after the tests (fixture-less
+        # session hooks, threads, collection), and blocks after the session finished.
+        self.outside: list[str] = []
+        self.late: list[str] = []
+        self._in_test = False
+        self._tests_started = False
+        self._after_tests = False
+        self._closed = False
+        self._exit_mode = False
+        # (host, port) origins that are production though their host is not (safety.environment).
+        self._prod_origins: dict[tuple[str, int], str] = {}
+        # In a child process of a test (safety.child_guard): where blocks are reported to the parent.
+        self.report_path: str | None = None
+        # Non-Python programs the running test started: out of the guard's reach.
+        self.programs: list[str] = []
+
+    def export(self) -> dict[str, Any]:
+        """What a child process needs to guard as this test does (safety.child_guard)."""
+        return {
+            "safe": sorted(self.policy.safe.items()),
+            "prod": sorted(self.policy.prod.items()),
+            "origins": [[h, p, why] for (h, p), why in self._prod_origins.items()],
+            "writable": sorted(self._writable),
+        }
+
+    def load(self, config: dict[str, Any]) -> None:
+        """Guard as the parent's test does: its production origins and what it may write to."""
+        for host, port, why in config["origins"]:
+            self._prod_origins[(str(host), int(port))] = str(why)
+        self.begin_test()
+        self.permit(str(h) for h in config["writable"])
+
+    def record_from_child(self, message: str) -> None:
+        """A block a child process reported: it counts as this process's own."""
+        self._record(f"{message} [in a child process]", report=False)
+
+    def add_prod_origins(self, origins: Iterable[tuple[str, int]], why: str) -> None:
+        for origin in origins:
+            self._prod_origins[origin] = why
 
     def begin_test(self) -> None:
         self._writable = frozenset()
         self._probes = ()
         self.violations = []
+        self.programs = []
+        self._in_test = True
+        self._tests_started = True
 
     def allow_probes(self, probes: Iterable[Probe]) -> None:
         """Let the running test send these credential-less requests to production (safety.probes)."""
         self._probes = tuple(probes)
+
+    def note_program(self, program: str) -> None:
+        if self._in_test and program not in self.programs:
+            self.programs.append(program)
+
+    def has_probe_for(self, method: str) -> bool:
+        return any(probe.method == method for probe in self._probes)
 
     def permit(self, prod_hosts: Iterable[str]) -> None:
         """Let the running test write to these production hosts (the override is in force)."""
@@ -68,6 +122,42 @@ class NetworkGuard:
     def end_test(self) -> None:
         self._writable = frozenset()
         self._probes = ()
+        self._in_test = False
+
+    def finish_tests(self) -> None:
+        """The session is finishing: no test runs any more."""
+        self._in_test = False
+        self._after_tests = True
+
+    def close(self) -> None:
+        """The summary is made: a block from here on is late (pytest_unconfigure fails the run for it)."""
+        self.finish_tests()
+        self._closed = True
+
+    def arm_until_exit(self) -> None:
+        """Stay armed after pytest is done: a block from here on ends the process with status 1."""
+        self.close()
+        self._exit_mode = True
+
+    def _record(self, message: str, report: bool = True) -> None:
+        if report and self.report_path is not None:
+            _report(self.report_path, message)
+        if self._in_test:
+            self.violations.append(message)
+            return
+        if self._after_tests:
+            phase = "after the test session"
+        elif self._tests_started:
+            phase = "between tests"
+        else:
+            phase = "before the first test (collection or a session-start hook)"
+        entry = f"{message} [{phase}{_where()}]"
+        if self._exit_mode:
+            _exit_failed(entry)
+        elif self._closed:
+            self.late.append(entry)
+        else:
+            self.outside.append(entry)
 
     def check(
         self, method: str, url: str, via: str, host: str | None = None, header_names: Iterable[str] | None = None
@@ -80,8 +170,26 @@ class NetworkGuard:
         """
         if method in SAFE_METHODS:
             return
+        self.enforce(method, url, via, self.verdict_for(url, host), header_names)
+
+    def verdict_for(self, url: str, host: str | None = None) -> Verdict:
+        """The class of what `url` (or the already parsed `host`) reaches, the target's own word included."""
         verdict = self.policy.classify_url(url) if host is None else self.policy.classify_host(host)
-        if not verdict.is_prod or verdict.host in self._writable:
+        if not verdict.is_prod and self._prod_origins:
+            port = origin_port(url)
+            said = next(
+                (w for a in self.policy.addresses_of(verdict.host) if (w := self._prod_origins.get((a, port)))),
+                None,
+            )
+            if said is not None:
+                verdict = Verdict(verdict.host, TargetClass.PROD, said, "environment")
+        return verdict
+
+    def enforce(
+        self, method: str, url: str, via: str, verdict: Verdict, header_names: Iterable[str] | None = None
+    ) -> None:
+        """Block `method url`, whose destination is `verdict`, unless it is a read, permitted or a declared probe."""
+        if method in SAFE_METHODS or not verdict.is_prod or verdict.host in self._writable:
             return
         if header_names is not None and self._probes:
             names = list(header_names)
@@ -94,8 +202,66 @@ class NetworkGuard:
             f"@pytest.mark.mutating: it is then skipped on production, or runs there only "
             f"with {OVERRIDE_ENV}=1."
         )
-        self.violations.append(message)
+        self._record(message)
         raise BlockedRequestError(message)
+
+
+_NOT_THE_CALLER = tuple(
+    path.rstrip(os.sep) + os.sep
+    for path in {
+        os.path.dirname(os.path.abspath(__file__)),
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+    }
+)
+
+
+def _where() -> str:
+    """The innermost frame outside the guard, the standard library and installed packages: who sent it."""
+    for frame in reversed(traceback.extract_stack()):
+        if frame.filename.startswith("<") or frame.filename.startswith(_NOT_THE_CALLER):
+            continue
+        return f", from {frame.filename}:{frame.lineno} in {frame.name}"
+    return ""
+
+
+def _report(path: str, message: str) -> None:
+    # One O_APPEND write per line: lines from concurrent children do not interleave.
+    line = (" ".join(message.split()) + "\n").encode("utf-8", "replace")
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+
+# Clean-ups that must run even when a late block ends the process without exit handlers.
+at_forced_exit: list[Callable[[], object]] = []
+# Where a parent process (an xdist controller, a test that started this pytest) reads the
+# blocks of its children: a block at exit is reported there, so the parent's run fails too.
+exit_report_paths: list[str] = []
+
+
+def _exit_failed(entry: str) -> None:
+    # pytest has returned its exit status already (an exit handler, a finalizer, a thread still
+    # running at exit): nothing later can fail the run, so the process ends here, failed.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    message = (
+        f"\ne2e network guard: {entry}\n"
+        "e2e network guard: a state-changing request to production was attempted after pytest "
+        "finished; the process exits with status 1.\n"
+    )
+    os.write(2, message.encode("utf-8", "replace"))
+    for path in exit_report_paths:
+        _report(path, entry)
+    for cleanup in at_forced_exit:
+        with contextlib.suppress(Exception):
+            cleanup()
+    os._exit(1)
 
 
 # A stack, because a pytester run inside a test installs a guard of its own and must
@@ -215,6 +381,23 @@ def install(guard: NetworkGuard) -> None:
     http.client.HTTPConnection.putrequest = putrequest  # type: ignore[method-assign]
     HTTP11Connection.handle_request = connection_request  # type: ignore[method-assign]
     AsyncHTTP11Connection.handle_async_request = connection_async_request  # type: ignore[method-assign]
+
+
+def activate(guard: NetworkGuard) -> None:
+    """Make `guard` the innermost again: a pytest run inside an earlier test that ended without
+    unconfiguring (its configuration failed) must not leave its guard in charge."""
+    if guard in _guards:
+        del _guards[_guards.index(guard) + 1 :]
+
+
+def release(guard: NetworkGuard) -> bool:
+    """The end of a pytest run: an inner (pytester) guard is removed; the process's own stays
+    armed until exit (True)."""
+    if _guards == [guard]:
+        guard.arm_until_exit()
+        return True
+    uninstall(guard)
+    return False
 
 
 def uninstall(guard: NetworkGuard) -> None:

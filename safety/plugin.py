@@ -8,25 +8,30 @@ every E2E_* variable (safety/variables.py).
 from __future__ import annotations
 
 import atexit
+import sys
 from collections.abc import Generator
 from typing import Any
 
 import pytest
 
-from safety import browser_guard, network_guard, probes
+from safety import browser_guard, child_guard, network_guard, probes, wire_guard
 from safety.decision import GuardDecision
 from safety.embedded import EmbeddedApp, EmbeddedAppError
+from safety.environment import EnvironmentNameError
 from safety.hosts import HostEntryError
-from safety.network_guard import BlockedRequestError
+from safety.network_guard import BlockedRequestError, NetworkGuard
 from safety.override import OverrideValueError
 from safety.session import SafetySession
-from safety.settings import load_settings
-from safety.summary import BLOCKED, GUARD_ERRORED, GUARD_SKIPPED, MUTATING, TAG
+from safety.settings import load_policy, load_settings
+from safety.summary import BLOCKED, GUARD_ERRORED, GUARD_SKIPPED, MUTATING, PROGRAM, TAG, outside_lines
 from safety.urls import InvalidTargetURL
 from safety.variables import help_epilogue
 
 SESSION_KEY = pytest.StashKey[SafetySession]()
+EARLY_GUARD = pytest.StashKey[NetworkGuard]()
+CHILDREN = pytest.StashKey[child_guard.Publisher]()
 WORKER_DECISION = "e2e_safety_decision"
+WORKER_OUTSIDE = "e2e_safety_outside"
 GUARD_FIXTURE = "require_safe_base_url"
 
 
@@ -73,6 +78,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         help="production hosts, subdomains included; merged with --prod-host and E2E_PROD_HOSTS.",
     )
+    parser.addini(
+        "prod_environments",
+        type="linelist",
+        help='environment names (besides "production") that make a target whose /api/health names them '
+        "production; also E2E_PROD_ENVIRONMENTS.",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Armed before any conftest is imported, so a conftest's import-time write is blocked too;
+    # pytest_configure gives this guard the full settings.
+    try:
+        known = early_config.known_args_namespace
+        policy = load_policy(
+            early_config.getini("safe_hosts"),
+            early_config.getini("prod_hosts"),
+            cli_safe=getattr(known, "safe_hosts", None) or (),
+            cli_prod=getattr(known, "prod_hosts", None) or (),
+        )
+    except HostEntryError as error:
+        raise pytest.UsageError(str(error)) from None
+    child_guard.retire()  # this pytest may be a test's child: its own guard takes over
+    guard = NetworkGuard(policy)
+    early_config.stash[EARLY_GUARD] = guard
+    network_guard.install(guard)
+    wire_guard.install()
+    child_guard.watch_programs()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -102,16 +135,20 @@ def pytest_configure(config: pytest.Config) -> None:
             ini_prod=config.getini("prod_hosts"),
             cli_safe=config.getoption("safe_hosts"),
             cli_prod=config.getoption("prod_hosts"),
+            ini_prod_environments=config.getini("prod_environments"),
         )
-    except (InvalidTargetURL, HostEntryError, OverrideValueError) as error:
+    except (InvalidTargetURL, HostEntryError, OverrideValueError, EnvironmentNameError) as error:
         raise pytest.UsageError(str(error)) from None
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
-    session = SafetySession(settings, workerinput.get(WORKER_DECISION) if workerinput else None)
+    early = config.stash.get(EARLY_GUARD, None)
+    session = SafetySession(settings, workerinput.get(WORKER_DECISION) if workerinput else None, early)
     config.stash[SESSION_KEY] = session
     if settings.choice.url is not None:
         # pytest-playwright's base_url fixture reads the option: give it the resolved target.
         config.option.base_url = settings.choice.url
-    network_guard.install(session.guard)
+    if early is None:
+        network_guard.install(session.guard)
+    config.stash[CHILDREN] = child_guard.Publisher(session.guard)
     browser_guard.install()
     config.pluginmanager.register(_Reporter(config, session), "e2e-safety-reporter")
     atexit.register(session.close)
@@ -119,15 +156,40 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
+    early = config.stash.get(EARLY_GUARD, None)
+    if session is None and early is not None:
+        network_guard.release(early)  # the configuration failed (a usage error)
     if session is not None:
+        late = session.guard.late
+        if late:
+            # Blocked after the summary (another plugin's session-finish or unconfigure hook).
+            sys.stderr.write("".join(f"e2e network guard, outside any test: {entry}\n" for entry in late))
+            _fail_session(session)
         session.close()
-        network_guard.uninstall(session.guard)
+        # The process's own guard stays armed until exit; a block then ends it with status 1.
+        armed = network_guard.release(session.guard)
+        children = config.stash.get(CHILDREN, None)
+        if children is not None:
+            children.close(keep_environment=armed)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Before any other session-finish hook: a block in one is "after the test session".
+    session.config.stash[SESSION_KEY].guard.finish_tests()
+
+
+def _fail_session(state: SafetySession) -> None:
+    session = state.pytest_session
+    if session is not None and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Decide before xdist starts its workers, so they all receive the same decision.
     state = session.config.stash[SESSION_KEY]
+    state.pytest_session = session
     if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
         state.decision()
 
@@ -156,6 +218,7 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     state = item.config.stash[SESSION_KEY]
+    network_guard.activate(state.guard)
     state.guard.begin_test()
     try:
         declared = [probes.probe_from_marker(m.args, item.nodeid) for m in item.iter_markers(probes.MARKER)]
@@ -168,6 +231,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     # Before any fixture runs, so a session fixture that writes is never reached on prod.
     if item.get_closest_marker("mutating") is not None or GUARD_FIXTURE in getattr(item, "fixturenames", ()):
         _apply_guard(item, state)
+    item.config.stash[CHILDREN].publish()
 
 
 def _apply_guard(item: pytest.Item, state: SafetySession) -> GuardDecision:
@@ -181,6 +245,7 @@ def _apply_guard(item: pytest.Item, state: SafetySession) -> GuardDecision:
         _tag(item, GUARD_ERRORED)
         pytest.fail(f"production guard: {decision.reason}", pytrace=False)
     state.guard.permit(decision.writable_prod_hosts)
+    item.config.stash[CHILDREN].publish()
     return decision
 
 
@@ -194,14 +259,20 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    item.config.stash[CHILDREN].collect()  # what this test's child processes blocked
     guard = item.config.stash[SESSION_KEY].guard
+    for program in guard.programs:
+        report.user_properties.append((PROGRAM, program))
+    guard.programs = []
     if guard.violations:
         # The test may have caught the error itself; a blocked write fails it all the same.
         if (TAG, BLOCKED) not in report.user_properties:
             report.user_properties.append((TAG, BLOCKED))
         _tag(item, BLOCKED)
         blocked = "\n".join(f"{BlockedRequestError.__name__}: {v}" for v in guard.violations)
-        if report.passed and report.when in ("setup", "call"):
+        # In setup, call or teardown alike: a block in a fixture's teardown (a session fixture's
+        # too, at the last test) is that test's error.
+        if report.passed:
             report.outcome = "failed"
             report.longrepr = blocked
         elif report.failed:
@@ -218,6 +289,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
         return (yield)
     finally:
         item.config.stash[SESSION_KEY].guard.end_test()
+        item.config.stash[CHILDREN].publish()
 
 
 class _Reporter:
@@ -230,10 +302,26 @@ class _Reporter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.state.tally.record(report)
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # After every other plain session-finish hook, before the summary is written.
+        self.config.stash[CHILDREN].collect()
+        self.state.guard.close()
+        workeroutput: dict[str, Any] | None = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            # A worker's blocks outside its tests travel to the controller, which fails the run.
+            workeroutput[WORKER_OUTSIDE] = list(self.state.guard.outside)
+        elif self.state.outside_blocks():
+            _fail_session(self.state)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        self.state.remote_outside += getattr(node, "workeroutput", {}).get(WORKER_OUTSIDE, [])
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         decision = None if self.config.option.collectonly else self.state.decision()
         terminalreporter.write_sep("=", "e2e production guard")
-        for line in self.state.tally.lines(decision):
+        for line in self.state.tally.lines(decision) + outside_lines(self.state.outside_blocks()):
             terminalreporter.write_line(line)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from safety.decision import GuardDecision, decide
 from safety.embedded import EmbeddedApp, EmbeddedAppError
+from safety.environment import EnvironmentReading, read_environment
 from safety.network_guard import NetworkGuard
 from safety.override import OVERRIDE_ENV
 from safety.redirects import probe_redirects
@@ -15,12 +18,21 @@ EMBEDDED_ORIGIN = "http://127.0.0.1"
 
 
 class SafetySession:
-    def __init__(self, settings: SafetySettings, decision_json: str | None = None) -> None:
+    def __init__(
+        self, settings: SafetySettings, decision_json: str | None = None, guard: NetworkGuard | None = None
+    ) -> None:
         self.settings = settings
-        self.guard = NetworkGuard(settings.policy)
+        self.guard = guard if guard is not None else NetworkGuard(settings.policy)
+        self.guard.policy = settings.policy
         self.tally = GuardTally()
         self._decision = GuardDecision.from_json(decision_json) if decision_json else None
+        if self._decision is not None:
+            self.guard.add_prod_origins(self._decision.prod_origins, self._decision.why)
         self._embedded: EmbeddedApp | None = None
+        # The pytest session (its exit status is failed by a block outside any test), and
+        # the blocks that xdist workers recorded outside their tests.
+        self.pytest_session: pytest.Session | None = None
+        self.remote_outside: list[str] = []
         self._embedded_error: str | None = None
 
     def decision(self) -> GuardDecision:
@@ -38,8 +50,25 @@ class SafetySession:
                     if static.is_prod and not self.settings.override
                     else probe_redirects(choice.url, self.settings.policy)
                 )
-                self._decision = decide(choice, choice.url, self.settings.policy, self.settings.override, probe)
+                environment: EnvironmentReading | None = None
+                if not static.is_prod and probe is not None and probe.error is None and probe.worst is None:
+                    # Only a target the host rules call local or safe needs to say what it is.
+                    environment = read_environment(choice.url)
+                self._decision = decide(
+                    choice,
+                    choice.url,
+                    self.settings.policy,
+                    self.settings.override,
+                    probe,
+                    environment,
+                    self.settings.prod_environments,
+                )
+                self.guard.add_prod_origins(self._decision.prod_origins, self._decision.why)
         return self._decision
+
+    def outside_blocks(self) -> list[str]:
+        """Blocked requests no test owns: before, between or after the tests, here or on a worker."""
+        return self.guard.outside + self.remote_outside
 
     def embedded_url(self) -> str:
         """Start the embedded app on first use; later calls return its URL (or repeat its failure)."""
@@ -69,6 +98,8 @@ class SafetySession:
             else f"{d.target} (from {d.source})"
         )
         lines = [f"e2e target: {target}", f"e2e target class: {d.target_class}: {d.why}"]
+        told = f"; {d.environment}" if d.environment and d.rule != "environment" else ""
+        lines.append(f"e2e classified by: the {d.rule} rule{told}")
         if d.outcome == "allow":
             lines.append("e2e mutating tests: will run")
         elif d.outcome == "skip":

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from safety.environment import PROD_ENVIRONMENTS_ENV, prod_environment_names
 from safety.hosts import HostPolicy, split_host_list
 from safety.override import OVERRIDE_ENV, parse_override
 from safety.target import TargetChoice, resolve_target
@@ -20,6 +21,8 @@ class SafetySettings:
     policy: HostPolicy
     override: bool
     override_raw: str | None
+    # Environment names (lower case) that make a target production when its /api/health says so.
+    prod_environments: frozenset[str] = frozenset({"production"})
 
 
 def cli_source(invocation_args: Sequence[str], env: Mapping[str, str], value: str | None) -> str:
@@ -41,6 +44,25 @@ def _first_given(sources: Sequence[tuple[Sequence[str], str]]) -> list[tuple[str
     return []
 
 
+def load_policy(
+    ini_safe: Sequence[str],
+    ini_prod: Sequence[str],
+    env: Mapping[str, str] = os.environ,
+    cli_safe: Sequence[str] = (),
+    cli_prod: Sequence[str] = (),
+) -> HostPolicy:
+    """The host lists from the command line, the environment and the ini file (raises HostEntryError)."""
+    # Safe hosts as pytest-base-url reads its option: --safe-host, else E2E_SAFE_HOSTS, else ini.
+    safe = _first_given(
+        [(cli_safe, "--safe-host"), ([env.get(SAFE_ENV, "")], SAFE_ENV), (ini_safe, "pytest.ini safe_hosts")]
+    )
+    # Production hosts fail closed: a listing in any of the three counts.
+    prod = [(h, "--prod-host") for line in cli_prod for h in split_host_list(line)]
+    prod += [(h, PROD_ENV) for h in split_host_list(env.get(PROD_ENV, ""))]
+    prod += [(h, "pytest.ini prod_hosts") for line in ini_prod for h in split_host_list(line)]
+    return HostPolicy(safe_hosts=safe, prod_hosts=prod)
+
+
 def load_settings(
     *,
     cli_value: str | None,
@@ -50,6 +72,7 @@ def load_settings(
     ini_prod: Sequence[str],
     cli_safe: Sequence[str] = (),
     cli_prod: Sequence[str] = (),
+    ini_prod_environments: Sequence[str] = (),
     env: Mapping[str, str] = os.environ,
 ) -> SafetySettings:
     """Validate everything up front; every error names the bad value and the fix (ValueError subclasses)."""
@@ -65,13 +88,7 @@ def load_settings(
             (ini_base_url, "pytest.ini base_url"),
         ]
     )
-    # Safe hosts as pytest-base-url reads its option: --safe-host, else E2E_SAFE_HOSTS, else ini.
-    safe = _first_given(
-        [(cli_safe, "--safe-host"), ([env.get(SAFE_ENV, "")], SAFE_ENV), (ini_safe, "pytest.ini safe_hosts")]
-    )
-    # Production hosts fail closed: a listing in any of the three counts.
-    prod = [(h, "--prod-host") for line in cli_prod for h in split_host_list(line)]
-    prod += [(h, PROD_ENV) for h in split_host_list(env.get(PROD_ENV, ""))]
-    prod += [(h, "pytest.ini prod_hosts") for line in ini_prod for h in split_host_list(line)]
-    policy = HostPolicy(safe_hosts=safe, prod_hosts=prod)
-    return SafetySettings(choice, policy, override, env.get(OVERRIDE_ENV))
+    policy = load_policy(ini_safe, ini_prod, env, cli_safe, cli_prod)
+    names = [(n, PROD_ENVIRONMENTS_ENV) for n in split_host_list(env.get(PROD_ENVIRONMENTS_ENV, ""))]
+    names += [(n, "pytest.ini prod_environments") for line in ini_prod_environments for n in split_host_list(line)]
+    return SafetySettings(choice, policy, override, env.get(OVERRIDE_ENV), prod_environment_names(names))

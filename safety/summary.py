@@ -14,6 +14,7 @@ MUTATING = "mutating"
 GUARD_SKIPPED = "guard-skipped"
 GUARD_ERRORED = "guard-errored"
 BLOCKED = "network-blocked"
+PROGRAM = "e2e_safety_program"  # a non-Python program a test started (user property name)
 
 
 @dataclass
@@ -23,8 +24,13 @@ class GuardTally:
     counts: Counter[str] = field(default_factory=Counter)
     blocked: list[str] = field(default_factory=list)
     mutating_outcomes: Counter[str] = field(default_factory=Counter)
+    programs: list[str] = field(default_factory=list)
 
     def record(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            line = f"{report.nodeid} started {value}"
+            if name == PROGRAM and line not in self.programs:
+                self.programs.append(line)
         tags = {value for name, value in report.user_properties if name == TAG}
         if not tags:
             return
@@ -41,12 +47,13 @@ class GuardTally:
     def lines(self, decision: GuardDecision | None) -> list[str]:
         lines: list[str] = []
         target = f"{decision.target} ({decision.target_class})" if decision else "the target"
+        rule = f" [classified by the {decision.rule} rule]" if decision else ""
         ran = self.mutating_outcomes["passed"] + self.mutating_outcomes["failed"]
         skipped = self.counts[GUARD_SKIPPED]
         if skipped:
             lines.append(
                 f"{skipped} mutating test(s) SKIPPED by the production guard on {target}: "
-                f"{decision.why if decision else ''} To run them there on purpose, set "
+                f"{decision.why if decision else ''}{rule} To run them there on purpose, set "
                 "E2E_ALLOW_PROD_SCORE=1."
             )
             lines.append("This run did NOT test any state-changing behaviour of that target.")
@@ -56,7 +63,7 @@ class GuardTally:
                 f"not be checked: {decision.reason if decision else ''}"
             )
         if ran:
-            lines.append(f"{ran} mutating test(s) ran against {target}.")
+            lines.append(f"{ran} mutating test(s) ran against {target}{rule}.")
         if decision is not None and decision.prod_override_active and ran:
             lines.append(
                 f"!!! E2E_ALLOW_PROD_SCORE was set: those tests changed PRODUCTION data on {decision.host}. !!!"
@@ -67,7 +74,25 @@ class GuardTally:
                 "state-changing request to production (a missing @pytest.mark.mutating?):"
             )
             lines += [f"  {nodeid}" for nodeid in self.blocked]
+        if self.programs and decision is not None and decision.target_class == "prod":
+            lines.append(
+                f"{len(self.programs)} program(s) that are not Python were started by tests against this "
+                "production target; the network guard cannot see what they send (curl, wget, a browser "
+                "started by hand):"
+            )
+            lines += [f"  {line}" for line in self.programs]
         if not lines:
             where = f" against {target}" if decision else ""
-            lines.append(f"no mutating test ran{where}.")
+            lines.append(f"no mutating test ran{where}{rule}.")
         return lines
+
+
+def outside_lines(blocks: list[str]) -> list[str]:
+    """The blocks no test owns (session hooks, threads, collection): each one fails the run."""
+    if not blocks:
+        return []
+    lines = [
+        f"{len(blocks)} state-changing request(s) to production were BLOCKED OUTSIDE any test; "
+        "the run fails (exit status 1) for them:"
+    ]
+    return lines + [f"  {block}" for block in blocks]

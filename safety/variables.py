@@ -27,6 +27,14 @@ ENV_VARIABLES: tuple[EnvVariable, ...] = (
     EnvVariable("E2E_SAFE_HOSTS", "hosts mutating tests may target, e.g. staging (--safe-host beats it)"),
     EnvVariable("E2E_PROD_HOSTS", "production hosts, subdomains included (merged with --prod-host and prod_hosts)"),
     EnvVariable("E2E_ALLOW_PROD_SCORE", "1/true/yes/on lets mutating tests run on a production target"),
+    EnvVariable(
+        "E2E_PROD_ENVIRONMENTS",
+        "health `environment` names that mean production, besides `production` (also ini prod_environments)",
+    ),
+    EnvVariable(
+        "E2E_SAFETY_CHILD_GUARD",
+        "set by the guard for a test's Python child processes, which then carry the guard (safety/child_guard.py)",
+    ),
     EnvVariable("E2E_EMAIL", "the shared test account where the target has no POST /api/e2e/fixtures"),
     EnvVariable("E2E_PASSWORD", "that account's password"),
     EnvVariable("E2E_CRON_SECRET", "the target's cron secret (known for the embedded app)"),

@@ -9,6 +9,13 @@ whole suite (contracts, fuzzing, browser specs) runs against it twice.
    marker), nothing may fail at all, and the app's own access log must show zero
    state-changing requests.
 2. With E2E_ALLOW_PROD_SCORE=1 against a fresh app: the suite must pass.
+3. The app on 127.0.0.1, listed nowhere, started with REFAPP_ENVIRONMENT=production (a
+   tunnel to production looks like this): its /api/health alone must make it production,
+   with the same result as 1, and the summary must say the environment rule decided.
+4. The routes the suite itself never takes, each sent to a counting stand-in for
+   production that must receive nothing: unload beacons, shared workers, unroute_all
+   (real Chromium), raw sockets, asyncio streams, TLS objects, HTTP/2 cleartext,
+   Python child processes, and blocks after the tests or at exit (ROUTES).
 
 Run: .tools/bin/uv run python scripts/guard_coverage.py [extra pytest args]
 Exits non-zero, saying why, when any of that does not hold.
@@ -36,6 +43,13 @@ READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 # The smoke suite's declared unauthenticated probes (contracts/test_auth.py).
 PROBES = (Probe("POST", "/api/next-actions/*/execute"),)
 ARTIFACTS = ROOT / "artifacts" / "guard-coverage"
+# The regression tests of every route outside the suite's own clients (issue 13).
+ROUTES = [
+    "tests/safety/test_wire_guard.py",
+    "tests/safety/test_after_session.py",
+    "tests/safety/test_browser_guard.py",
+    "tests/safety/test_environment.py",
+]
 
 
 @dataclass
@@ -65,12 +79,18 @@ def read_junit(path: Path) -> Outcome:
     return outcome
 
 
-def run_suite(label: str, allow: bool, extra: list[str]) -> tuple[int, Outcome, list[str], str]:
-    app = EmbeddedApp(host=PROD_HOST)
+def run_suite(
+    label: str, allow: bool, extra: list[str], says_production: bool = False
+) -> tuple[int, Outcome, list[str], str]:
+    if says_production:
+        app = EmbeddedApp(host="127.0.0.1", extra_env={"REFAPP_ENVIRONMENT": "production"})
+    else:
+        app = EmbeddedApp(host=PROD_HOST)
     app.start()
     try:
         env = {k: v for k, v in os.environ.items() if k not in ("E2E_ALLOW_PROD_SCORE", "E2E_BASE_URL")}
-        env["E2E_PROD_HOSTS"] = ",".join(filter(None, [env.get("E2E_PROD_HOSTS", ""), PROD_HOST]))
+        if not says_production:
+            env["E2E_PROD_HOSTS"] = ",".join(filter(None, [env.get("E2E_PROD_HOSTS", ""), PROD_HOST]))
         env["E2E_CRON_SECRET"] = app.cron_secret
         if allow:
             env["E2E_ALLOW_PROD_SCORE"] = "1"
@@ -100,17 +120,15 @@ def split_probes(writes: list[str]) -> tuple[list[str], list[str]]:
     return [w for w in writes if w not in probes], probes
 
 
-def main() -> int:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    extra = sys.argv[1:]
+def held_back(label: str, extra: list[str], says_production: bool = False) -> list[str]:
+    """Run the suite without the override; the problems found (none: every write was held back)."""
     problems: list[str] = []
-
-    code, outcome, all_writes, tail = run_suite("without-override", allow=False, extra=extra)
+    code, outcome, all_writes, tail = run_suite(label, allow=False, extra=extra, says_production=says_production)
     writes, probes = split_probes(all_writes)
     print(tail)
     unguarded = sorted(set(outcome.mutating) - set(outcome.guard_skipped))
     print(
-        f"without the override: {outcome.total} tests, {len(outcome.mutating)} mutating, "
+        f"{label}: {outcome.total} tests, {len(outcome.mutating)} mutating, "
         f"{len(outcome.guard_skipped)} skipped by the guard, {len(outcome.failed)} failed or errored, "
         f"{len(writes)} state-changing requests received by the app "
         f"(besides {len(probes)} unauthenticated smoke probe(s) it answered 401)"
@@ -126,8 +144,18 @@ def main() -> int:
         )
     if writes:
         problems.append("the app received state-changing requests:\n  " + "\n  ".join(writes[:20]))
+    # With -q there is no header: the end summary names the rule as well.
+    if says_production and "[classified by the environment rule]" not in (ARTIFACTS / f"{label}.log").read_text():
+        problems.append("the end summary does not say that the environment rule classified the target.")
     if code not in (0,):
-        problems.append(f"pytest exited with {code} without the override (log: {ARTIFACTS / 'without-override.log'}).")
+        problems.append(f"pytest exited with {code} ({label}; log: {ARTIFACTS / (label + '.log')}).")
+    return [f"{label}: {p}" for p in problems]
+
+
+def main() -> int:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    extra = sys.argv[1:]
+    problems = held_back("without-override", extra)
 
     code, outcome, writes, tail = run_suite("with-override", allow=True, extra=extra)
     print(tail)
@@ -141,6 +169,19 @@ def main() -> int:
         )
     if not outcome.passed_mutating:
         problems.append("with the override no mutating test ran: the override had no effect.")
+
+    # A loopback app that says it is production: the environment rule alone must hold it back.
+    problems += held_back("says-production", extra, says_production=True)
+
+    command = [sys.executable, "-m", "pytest", *ROUTES, "-p", "xdist", "-n", "2", "-q"]
+    print(f"==> guard coverage (routes): {' '.join(command[3:])}", flush=True)
+    routes = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    (ARTIFACTS / "routes.log").write_text(routes.stdout + routes.stderr)
+    print("\n".join(routes.stdout.splitlines()[-3:]))
+    if routes.returncode != 0:
+        problems.append(
+            f"routes: a route reached the production stand-in or was not stopped (log: {ARTIFACTS / 'routes.log'})."
+        )
 
     if problems:
         print("\nguard coverage FAILED:\n- " + "\n- ".join(problems))

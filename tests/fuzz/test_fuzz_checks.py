@@ -10,7 +10,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.case import Case
 
 from contracts.fuzz import OPENAPI_PATH
-from contracts.fuzz.session import free_response, response_checks
+from contracts.fuzz.session import free_answer, free_response, response_checks
 from tests.fuzz.fake import answer
 
 FREE = "the contract is silent on this header value (section 6)"
@@ -74,3 +74,40 @@ def test_a_logouts_other_answers_are_not_free() -> None:
     case = schema["/api/auth/logout"]["POST"].Case()
     assert free_response(case, 401) is None
     assert free_response(schema["/api/health"]["GET"].Case(), 200) is None
+
+
+def _negative_body_case(body: bytes) -> Case:
+    """A fixtures case as the fuzzer makes one with an invalid body (schemathesis' own metadata)."""
+    from schemathesis.generation.meta import (
+        CaseMetadata,
+        ComponentInfo,
+        FuzzingPhaseData,
+        GenerationInfo,
+        GenerationMode,
+        ParameterLocation,
+        PhaseInfo,
+        TestPhase,
+    )
+
+    schema = schemathesis.openapi.from_path(OPENAPI_PATH)
+    meta = CaseMetadata(
+        generation=GenerationInfo(time=0.0, mode=GenerationMode.NEGATIVE),
+        components={ParameterLocation.BODY: ComponentInfo(mode=GenerationMode.NEGATIVE)},
+        phase=PhaseInfo(
+            name=TestPhase.FUZZING,
+            data=FuzzingPhaseData(description="", parameter=None, parameter_location=None, location=None),
+        ),
+    )
+    return schema["/api/e2e/fixtures"]["POST"].Case(body=body, media_type="application/json", _meta=meta)
+
+
+@pytest.mark.parametrize("body", [b"\t", b" \n ", b"\x0b"], ids=["tab", "spaces", "vertical-tab"])
+def test_a_whitespace_only_fixtures_body_is_free(body: bytes) -> None:
+    # The false failure of the other reading: it reads such a body as {} (201), which v1.1
+    # allows, and the fuzzer's negative-data check called that "invalid data accepted".
+    assert free_answer(_negative_body_case(body)) is not None
+
+
+@pytest.mark.parametrize("body", [b"[]", b"x", b'{"nextActions": 0}'], ids=["array", "junk", "zero"])
+def test_other_invalid_fixtures_bodies_are_not_free(body: bytes) -> None:
+    assert free_answer(_negative_body_case(body)) is None

@@ -6,6 +6,7 @@ production without DNS; its log proves whether a request reached it.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,8 @@ class StandIn:
     port: int = 0
     redirect_to: str | None = None
     redirect_status: int = 302
+    # What GET /api/health says its "environment" is (None: the field is left out).
+    environment: str | None = None
     received: list[tuple[str, str]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -38,6 +41,10 @@ class StandIn:
                 length = int(self.headers.get("content-length") or 0)
                 if length:
                     self.rfile.read(length)
+                if self.path == "/api/health" and stand_in.environment is not None:
+                    health = {"ok": True, "environment": stand_in.environment}
+                    self._send(200, "application/json", json.dumps(health).encode())
+                    return
                 if self.path == "/sw.js":
                     self._send(200, "text/javascript", b"self.addEventListener('fetch', () => {});")
                     return

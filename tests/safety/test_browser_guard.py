@@ -184,3 +184,116 @@ def test_every_playwright_path_to_prod_is_blocked(pytester: pytest.Pytester, pro
     assert not any(path.startswith("/api/socket") for _, path in prod.received)
     assert ("GET", "/api/read") in prod.received
     assert ("POST", "/api/local-write") in local.received
+
+
+CORNERS = """
+import re
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+PROD = {prod!r}
+LOCAL = {local!r}
+# What an analytics script does: report on the way out, by every means a page has.
+ANALYTICS = '''
+addEventListener("pagehide", () => {{
+  navigator.sendBeacon("/api/beacon-pagehide", "x");
+  fetch("/api/keepalive-pagehide", {{method: "POST", keepalive: true, body: "x"}});
+  const xhr = new XMLHttpRequest(); xhr.open("post", "/api/xhr-pagehide"); xhr.send("x");
+}});
+document.addEventListener("visibilitychange", () => {{
+  navigator.sendBeacon("/api/beacon-hidden", new URLSearchParams({{a: "1"}}));
+  fetch("/api/keepalive-hidden", {{method: "PUT", keepalive: true, body: new Uint8Array([1, 2])}});
+}});
+'''
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**{launch!r})
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def visit(page, origin):
+    page.goto(origin + "/page")
+    page.evaluate(ANALYTICS)
+
+
+def test_unload_on_navigation(page):
+    visit(page, PROD)
+    page.goto(LOCAL + "/page")
+
+
+def test_unload_on_page_close(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    visit(page, PROD)
+    page.close()
+    context.close()
+
+
+def test_unload_on_context_close(browser):
+    context = browser.new_context()
+    visit(context.new_page(), PROD)
+    context.close()
+
+
+def test_unload_at_fixture_teardown(page):
+    visit(page, PROD)
+
+
+def test_unroute_cannot_remove_the_guard(page):
+    page.context.unroute_all()
+    page.context.unroute(re.compile(".*"))
+    page.unroute_all()
+    page.goto(PROD + "/page")
+    outcome = page.evaluate("fetch('/api/after-unroute', {{method: 'POST'}}).then(() => 'sent', () => 'refused')")
+    assert outcome == "refused"
+
+
+def test_shared_workers_are_blocked(page):
+    page.goto(LOCAL + "/page")
+    outcome = page.evaluate(
+        "(() => {{ try {{ new SharedWorker('/sw.js'); return 'made'; }} "
+        "catch (e) {{ return 'refused: ' + e.name; }} }})()"
+    )
+    assert outcome == "refused: SecurityError"
+"""
+
+
+def test_browser_corners_send_nothing_to_prod(pytester: pytest.Pytester, prod: StandIn, local: StandIn) -> None:
+    pytester.makeini(INI)
+    try:
+        with sync_playwright() as playwright:
+            bundled = bundled_candidates(playwright.chromium.executable_path)
+        launch = {**find_chromium(os.environ, bundled).launch_args({}), "headless": True}
+    except BrowserNotFound as error:
+        pytest.fail(str(error), pytrace=False)
+    pytester.makepyfile(CORNERS.format(prod=prod.url, local=local.url, launch=launch))
+
+    # Without the guard, the very same pages do write to production on the way out: the
+    # scenario is real, so the zero below means something.
+    unguarded = pytester.runpytest_subprocess("-p", "no:e2e_safety", "-k", "unload")
+    unguarded.assert_outcomes(passed=4)
+    assert {path for _, path in prod.writes} >= {"/api/beacon-pagehide", "/api/keepalive-pagehide"}, prod.writes
+    prod.received.clear()
+
+    result = pytester.runpytest_subprocess(f"--base-url={local.url}", "-rA")
+    out = result.stdout.str()
+    assert prod.writes == [], out
+    # The blocks the guard saw fail their tests: a write after unroute_all(), the beacons of a
+    # context closed in the test or at the page fixture's teardown. Writes from documents
+    # already gone (navigation, page.close()) are dropped before they leave, unseen.
+    result.stdout.fnmatch_lines(["FAILED *::test_unroute_cannot_remove_the_guard*"])
+    result.stdout.fnmatch_lines(["FAILED *::test_unload_on_context_close*"])
+    result.stdout.fnmatch_lines(["ERROR *::test_unload_at_fixture_teardown*"])
+    result.stdout.fnmatch_lines(["PASSED *::test_shared_workers_are_blocked*"])

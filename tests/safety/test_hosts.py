@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from safety.hosts import HostEntryError, HostPolicy, TargetClass, canonical_host, split_host_list
@@ -165,3 +167,58 @@ def test_bad_entries_are_refused_naming_value_and_source(entry: str) -> None:
 
 def test_split_host_list_accepts_commas_and_spaces() -> None:
     assert split_host_list(" a.example, b.example  c.example,,\n") == ["a.example", "b.example", "c.example"]
+
+
+# --- names classified by the addresses they resolve to -------------------------------------------
+
+
+def _resolver(table: dict[str, list[str]], calls: list[str] | None = None) -> Callable[[str], list[str]]:
+    def resolve(host: str) -> list[str]:
+        if calls is not None:
+            calls.append(host)
+        return table.get(host, [])
+
+    return resolve
+
+
+@pytest.mark.parametrize(
+    ("host", "addresses"),
+    [
+        ("app.localhost", ["10.20.30.40"]),  # an /etc/hosts alias of a *.localhost name
+        ("staging.example.com", ["10.20.30.40"]),  # a "safe" name that really points at production
+        ("localhost", ["127.0.0.1", "::ffff:10.20.30.40"]),  # any one address is enough, in any spelling
+    ],
+)
+def test_name_resolving_to_a_prod_address_is_prod(host: str, addresses: list[str]) -> None:
+    policy = HostPolicy(
+        safe_hosts=[("staging.example.com", "E2E_SAFE_HOSTS")],
+        prod_hosts=[("10.20.30.40", "E2E_PROD_HOSTS")],
+        resolver=_resolver({host: addresses}),
+    )
+    verdict = policy.classify_host(host)
+    assert verdict.is_prod, verdict.reason
+    assert verdict.rule == "resolved address"
+    assert "resolves to 10.20.30.40, listed as production in E2E_PROD_HOSTS" in verdict.reason
+
+
+def test_name_resolving_elsewhere_keeps_its_class() -> None:
+    resolver = _resolver({"app.localhost": ["127.0.0.1"]})
+    policy = HostPolicy(prod_hosts=[("10.20.30.40", "E2E_PROD_HOSTS")], resolver=resolver)
+    assert policy.classify_host("app.localhost").target_class is LOCAL
+    assert policy.classify_host("unresolvable.localhost").target_class is LOCAL  # it cannot be connected to
+
+
+def test_names_are_resolved_only_when_a_prod_entry_is_an_address() -> None:
+    calls: list[str] = []
+    policy = HostPolicy(prod_hosts=[("evenslouis.ca", "E2E_PROD_HOSTS")], resolver=_resolver({}, calls))
+    assert policy.classify_host("app.localhost").target_class is LOCAL
+    assert policy.classify_host("127.0.0.1").target_class is LOCAL
+    assert calls == []
+
+
+def test_the_system_resolver_sees_localhost_as_a_listed_prod_address() -> None:
+    # /etc/hosts maps localhost to 127.0.0.1 on every machine this suite runs on.
+    policy = HostPolicy(prod_hosts=[("127.0.0.1", "E2E_PROD_HOSTS")])
+    verdict = policy.classify_url("http://localhost:8080/")
+    assert verdict.is_prod, verdict.reason
+    assert verdict.rule == "resolved address"

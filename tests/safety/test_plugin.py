@@ -445,3 +445,133 @@ def test_xdist_workers_make_the_same_decision(ini: pytest.Pytester, staging: Sta
     result.stdout.fnmatch_lines(["6 mutating test(s) SKIPPED by the production guard*"])
     # One probe by the controller: workers did not contact the target themselves.
     assert [m for m, _ in staging.received] == ["GET"]
+
+
+# --- the target says what it is ------------------------------------------------------------------
+
+
+UNMARKED_WRITE = """
+import httpx, pytest
+
+@pytest.mark.mutating
+def test_changes_things(base_url):
+    httpx.post(base_url + "api/marked")
+
+def test_forgot_its_marker(base_url):
+    httpx.post(base_url + "api/unmarked")
+"""
+
+
+@pytest.mark.parametrize(
+    ("said", "listed"),
+    [("production", None), ("Production", None), ("prod-eu", "env"), ("prod-eu", "ini")],
+)
+def test_a_loopback_target_that_says_production_is_production(
+    ini: pytest.Pytester, local: StandIn, monkeypatch: pytest.MonkeyPatch, said: str, listed: str | None
+) -> None:
+    # A tunnel to production (127.0.0.1:port -> prod) looks local to every host rule.
+    local.environment = said
+    if listed == "env":
+        monkeypatch.setenv("E2E_PROD_ENVIRONMENTS", "staging, PROD-EU")
+    if listed == "ini":
+        ini.makeini(INI + "prod_environments = prod-eu\n")
+    ini.makepyfile(UNMARKED_WRITE)
+    result = ini.runpytest(f"--base-url={local.url}", "-rs")
+    result.assert_outcomes(skipped=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"e2e target class: prod: GET {local.url}/api/health says \"environment\": '{said}', a production name*",
+            "e2e classified by: the environment rule",
+            "e2e mutating tests: will be SKIPPED*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "1 mutating test(s) SKIPPED by the production guard on http://127.0.0.1:*(prod): "
+            "*[[]classified by the environment rule]*"
+        ]
+    )
+    result.stdout.fnmatch_lines(["*BlockedRequestError: network guard blocked POST http://127.0.0.1:*/api/unmarked*"])
+    assert local.writes == []
+
+
+def test_the_same_host_on_another_port_is_still_local(ini: pytest.Pytester, local: StandIn) -> None:
+    # Only the origin that said "production" is production; another app on loopback is not.
+    other = StandIn("127.0.0.1").start()
+    try:
+        local.environment = "production"
+        ini.makepyfile(f"import httpx\ndef test_writes_elsewhere():\n    httpx.post({other.url + '/x'!r})\n")
+        result = ini.runpytest(f"--base-url={local.url}")
+        result.assert_outcomes(passed=1)
+        assert other.writes == [("POST", "/x")]
+    finally:
+        other.stop()
+
+
+def test_the_target_reached_by_another_name_is_still_production(ini: pytest.Pytester, local: StandIn) -> None:
+    local.environment = "production"
+    ini.makepyfile(f"import httpx\ndef test_by_name():\n    httpx.post('http://localhost:{local.port}/x')\n")
+    result = ini.runpytest(f"--base-url={local.url}")
+    result.assert_outcomes(failed=1)
+    assert local.writes == []
+
+
+@pytest.mark.parametrize(("said", "expected"), [("development", "not a production name"), (None, "names no")])
+def test_a_non_production_answer_leaves_the_host_rules_in_charge(
+    ini: pytest.Pytester, local: StandIn, said: str | None, expected: str
+) -> None:
+    local.environment = said
+    ini.makepyfile(MUTATING_TEST)
+    result = ini.runpytest(f"--base-url={local.url}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"e2e classified by: the host (loopback) rule; GET */api/health*{expected}*"])
+
+
+def test_an_unreadable_answer_leaves_the_host_rules_in_charge(ini: pytest.Pytester, staging: StandIn) -> None:
+    # The stand-in answers everything under /page with HTML.
+    ini.makepyfile("def test_ok(): pass")
+    result = ini.runpytest(f"--base-url={staging.url}/page/")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["e2e classified by: the host (listed) rule; GET */page/api/health could not be read (its body is not JSON)*"]
+    )
+
+
+def test_bad_environment_name_is_a_usage_error(ini: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("E2E_PROD_ENVIRONMENTS", "prod/eu")
+    ini.makepyfile("def test_ok(): pass")
+    result = ini.runpytest("--base-url=http://127.0.0.1:9")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*'prod/eu' in E2E_PROD_ENVIRONMENTS is not an environment name*"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_a_name_resolving_to_a_listed_prod_address_is_prod(
+    ini: pytest.Pytester, local: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("E2E_PROD_HOSTS", "127.0.0.1")  # /etc/hosts: localhost -> 127.0.0.1
+    ini.makepyfile(UNMARKED_WRITE)
+    result = ini.runpytest(f"--base-url=http://localhost:{local.port}")
+    result.assert_outcomes(skipped=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "e2e target class: prod: localhost resolves to 127.0.0.1, listed as production in E2E_PROD_HOSTS.",
+            "e2e classified by: the host (resolved address) rule",
+        ]
+    )
+    assert local.writes == []
+
+
+def test_xdist_workers_inherit_the_environment_rule(ini: pytest.Pytester, local: StandIn) -> None:
+    local.environment = "production"
+    ini.makepyfile(
+        "import httpx, pytest\n"
+        + "".join(f"@pytest.mark.mutating\ndef test_m{i}(): pass\n" for i in range(4))
+        + "".join(f"def test_w{i}(base_url):\n    httpx.post(base_url + 'w{i}')\n" for i in range(4))
+    )
+    result = ini.runpytest_subprocess(f"--base-url={local.url}", "-n", "2", "-p", "xdist")
+    result.assert_outcomes(skipped=4, failed=4)
+    assert result.stdout.str().count("e2e classified by: the environment rule") == 1
+    # The controller asked once; the workers were handed its answer.
+    assert [p for m, p in local.received if p == "/api/health"] == ["/api/health"]
+    assert local.writes == []
