@@ -43,12 +43,12 @@ from playwright._impl.timeout_settings import NO_TIMEOUT
 
 from safety import network_guard
 from safety.network_guard import BlockedRequestError
+from safety.patching import PatchTable
 
 WEBSOCKET = "WEBSOCKET"  # not a safe method: a socket can carry writes
 _ALL = re.compile(r".*")
 _BASE_URL_ATTR = "_e2e_safety_base_url"
 _pending_base_url: ContextVar[str | None] = ContextVar("pending_base_url", default=None)
-_originals: dict[str, Any] = {}
 UNLOAD_BINDING = "__e2eGuardUnloadSend"
 # The `service_workers="block"` context option alone did not stop a registration in
 # Debian's Chromium, so registration is also refused in every frame before page scripts run.
@@ -178,7 +178,7 @@ async def _websocket(ws: WebSocketRoute) -> None:
 
 
 async def _before_context(self: ClientInstrumentation, options: dict[str, Any]) -> None:
-    await _originals["before_context"](self, options)
+    await _original(ClientInstrumentation, "run_before_create_browser_context")(self, options)
     options["service_workers"] = "block"
 
 
@@ -200,7 +200,7 @@ async def _unload_send(source: dict[str, Any], url: str, method: str, headers: A
 
 
 async def _after_context(self: ClientInstrumentation, context: BrowserContext) -> None:
-    await _originals["after_context"](self, context)
+    await _original(ClientInstrumentation, "run_after_create_browser_context")(self, context)
     setattr(context.request, _BASE_URL_ATTR, context._options.get("baseURL"))
     await context.expose_binding(UNLOAD_BINDING, _unload_send)
     await context.add_init_script(_NO_SERVICE_WORKERS + _UNLOAD_WRITES, None)
@@ -214,16 +214,16 @@ async def _unroute_internal(
     # `unroute_all()` and `unroute(...)` end here: the guard's own route is always kept, last.
     kept = [handler for handler in removed if handler.handler is _fall_through]
     removed = [handler for handler in removed if handler not in kept]
-    await _originals["unroute"](self, removed, [*remaining, *kept], behavior)
+    await _original(BrowserContext, "_unroute_internal")(self, removed, [*remaining, *kept], behavior)
 
 
 async def _before_request_context(self: ClientInstrumentation, options: dict[str, Any]) -> None:
-    await _originals["before_request"](self, options)
+    await _original(ClientInstrumentation, "run_before_create_request_context")(self, options)
     _pending_base_url.set(options.get("base_url"))
 
 
 async def _after_request_context(self: ClientInstrumentation, context: APIRequestContext) -> None:
-    await _originals["after_request"](self, context)
+    await _original(ClientInstrumentation, "run_after_create_request_context")(self, context)
     setattr(context, _BASE_URL_ATTR, _pending_base_url.get())
 
 
@@ -235,7 +235,7 @@ async def _inner_continue(self: Route, is_fallback: bool) -> None:
         await _abort(self)
         return
     if method in network_guard.SAFE_METHODS or network_guard.active_guard() is None:
-        await _originals["continue"](self, is_fallback)
+        await _original(Route, "_inner_continue")(self, is_fallback)
         return
     # Chromium follows redirects itself and Playwright never routes them, so a write that
     # a local or safe host answers with 307/308 would be re-sent wherever it points,
@@ -284,6 +284,7 @@ _BODY_HEADERS = ("content-encoding", "content-language", "content-length", "cont
 async def _inner_fetch(self: APIRequestContext, *args: Any, **kwargs: Any) -> Any:
     if args:  # every caller in Playwright passes keywords; anything else is refused, not guessed at
         raise TypeError("the e2e network guard expects APIRequestContext._inner_fetch(**kwargs)")
+    fetch = _original(APIRequestContext, "_inner_fetch")
     url = kwargs.get("url")
     request = kwargs.get("request")
     target = url if url is not None else getattr(request, "url", "")
@@ -294,11 +295,11 @@ async def _inner_fetch(self: APIRequestContext, *args: Any, **kwargs: Any) -> An
     limit = kwargs.get("max_redirects")
     limit = _DEFAULT_MAX_REDIRECTS if limit is None else limit
     if method in network_guard.SAFE_METHODS or limit == 0:
-        return await _originals["fetch"](self, **kwargs)
+        return await fetch(self, **kwargs)
     # Playwright follows redirects inside its driver, out of the guard's sight, and keeps
     # a write's method on 307/308 (and on 301/302 for all but POST). Follow them here,
     # so that every hop of a write is checked before it is sent.
-    response = await _originals["fetch"](self, **{**kwargs, "max_redirects": 0})
+    response = await fetch(self, **{**kwargs, "max_redirects": 0})
     for remaining in range(limit, 0, -1):
         location = response.headers.get("location")
         if response.status not in _REDIRECTS or not location:
@@ -329,8 +330,8 @@ async def _inner_fetch(self: APIRequestContext, *args: Any, **kwargs: Any) -> An
         }
         if method in network_guard.SAFE_METHODS:
             # A read from here on: Playwright may follow the rest itself.
-            return await _originals["fetch"](self, **{**kwargs, "max_redirects": remaining - 1})
-        response = await _originals["fetch"](self, **{**kwargs, "max_redirects": 0})
+            return await fetch(self, **{**kwargs, "max_redirects": remaining - 1})
+        response = await fetch(self, **{**kwargs, "max_redirects": 0})
     if response.status in _REDIRECTS and response.headers.get("location"):
         raise Error("Max redirect count exceeded")
     return response
@@ -339,28 +340,38 @@ async def _inner_fetch(self: APIRequestContext, *args: Any, **kwargs: Any) -> An
 def _connect_to_server(self: WebSocketRoute) -> Any:
     # A test's own route_web_socket handler that connects through must pass the guard as well.
     network_guard.check(WEBSOCKET, self.url, "Playwright WebSocket")
-    return _originals["connect"](self)
+    return _original(WebSocketRoute, "connect_to_server")(self)
+
+
+# Playwright's client: context creation (the guard's routes and init scripts), routing,
+# APIRequestContext fetches and WebSocket routes.
+PATCHES = PatchTable(
+    lambda: [
+        (ClientInstrumentation, "run_before_create_browser_context", _before_context),
+        (ClientInstrumentation, "run_after_create_browser_context", _after_context),
+        (ClientInstrumentation, "run_before_create_request_context", _before_request_context),
+        (ClientInstrumentation, "run_after_create_request_context", _after_request_context),
+        (APIRequestContext, "_inner_fetch", _inner_fetch),
+        (WebSocketRoute, "connect_to_server", _connect_to_server),
+        (BrowserContext, "_unroute_internal", _unroute_internal),
+        (Route, "_inner_continue", _inner_continue),
+    ]
+)
+
+
+def _original(owner: object, attribute: str) -> Any:
+    return PATCHES.original(owner, attribute)
 
 
 def install() -> None:
     """Patch Playwright's client once per process; the checks defer to the active network guard."""
-    if _originals:
-        return
-    _originals.update(
-        before_context=ClientInstrumentation.run_before_create_browser_context,
-        after_context=ClientInstrumentation.run_after_create_browser_context,
-        before_request=ClientInstrumentation.run_before_create_request_context,
-        after_request=ClientInstrumentation.run_after_create_request_context,
-        fetch=APIRequestContext._inner_fetch,
-        connect=WebSocketRoute.connect_to_server,
-        unroute=BrowserContext._unroute_internal,
-    )
-    _originals["continue"] = Route._inner_continue
-    ClientInstrumentation.run_before_create_browser_context = _before_context  # type: ignore[method-assign]
-    ClientInstrumentation.run_after_create_browser_context = _after_context  # type: ignore[method-assign]
-    ClientInstrumentation.run_before_create_request_context = _before_request_context  # type: ignore[method-assign]
-    ClientInstrumentation.run_after_create_request_context = _after_request_context  # type: ignore[method-assign]
-    APIRequestContext._inner_fetch = _inner_fetch  # type: ignore[method-assign]
-    WebSocketRoute.connect_to_server = _connect_to_server  # type: ignore[method-assign]
-    BrowserContext._unroute_internal = _unroute_internal  # type: ignore[method-assign]
-    Route._inner_continue = _inner_continue  # type: ignore[method-assign]
+    PATCHES.install()
+    network_guard.follow(PATCHES)
+
+
+def uninstall() -> None:
+    """Put Playwright's client back as it was (network_guard.uninstall does so once no guard is left).
+
+    Contexts made while installed keep their catch-all route, which then only falls through.
+    """
+    PATCHES.uninstall()

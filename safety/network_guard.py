@@ -25,6 +25,7 @@ from httpcore._sync.http11 import HTTP11Connection
 
 from safety.hosts import HostPolicy, TargetClass, Verdict, origin_port
 from safety.override import OVERRIDE_ENV
+from safety.patching import PatchTable
 from safety.probes import Probe
 
 # HTTP methods are case-sensitive (RFC 9110 9.1): `get` is not GET, and a server may
@@ -338,49 +339,66 @@ def httpx_async_event_hooks() -> dict[str, list[Callable[..., Any]]]:
     return {"request": [_httpx_async_hook]}
 
 
-_originals: dict[str, Any] = {}
+def _original(owner: object, attribute: str) -> Any:
+    return PATCHES.original(owner, attribute)
+
+
+def _handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+    check(request.method, str(request.url), "httpx transport", _httpx_host(request), request.headers.keys())
+    response: httpx.Response = _original(httpx.HTTPTransport, "handle_request")(self, request)
+    return response
+
+
+async def _handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+    check(request.method, str(request.url), "httpx transport", _httpx_host(request), request.headers.keys())
+    response: httpx.Response = await _original(httpx.AsyncHTTPTransport, "handle_async_request")(self, request)
+    return response
+
+
+def _connection_request(self: HTTP11Connection, request: httpcore.Request) -> httpcore.Response:
+    _httpcore_check(request)
+    response: httpcore.Response = _original(HTTP11Connection, "handle_request")(self, request)
+    return response
+
+
+async def _connection_async_request(self: AsyncHTTP11Connection, request: httpcore.Request) -> httpcore.Response:
+    _httpcore_check(request)
+    response: httpcore.Response = await _original(AsyncHTTP11Connection, "handle_async_request")(self, request)
+    return response
+
+
+def _putrequest(self: http.client.HTTPConnection, method: str, url: str, *args: Any, **kwargs: Any) -> None:
+    _check_http_client(self, method, url)
+    _original(http.client.HTTPConnection, "putrequest")(self, method, url, *args, **kwargs)
+
+
+# The transports beneath every client, including ones a test builds itself.
+PATCHES = PatchTable(
+    lambda: [
+        (httpx.HTTPTransport, "handle_request", _handle_request),
+        (httpx.AsyncHTTPTransport, "handle_async_request", _handle_async_request),
+        (http.client.HTTPConnection, "putrequest", _putrequest),
+        (HTTP11Connection, "handle_request", _connection_request),
+        (AsyncHTTP11Connection, "handle_async_request", _connection_async_request),
+    ]
+)
+
+
+# Other guards' patches (safety.wire_guard, safety.browser_guard) defer to the active guard:
+# they are undone with this module's own once no guard is left.
+_followers: list[PatchTable] = []
+
+
+def follow(table: PatchTable) -> None:
+    """Undo `table` together with the transports' patches, when the last guard is uninstalled."""
+    if table not in _followers:
+        _followers.append(table)
 
 
 def install(guard: NetworkGuard) -> None:
-    """Activate `guard` and wrap the transports beneath every client, including ones a test builds itself."""
+    """Activate `guard`; the transports are wrapped when the first guard comes."""
     _guards.append(guard)
-    if _originals:
-        return
-    _originals["httpx"] = httpx.HTTPTransport.handle_request
-    _originals["httpx_async"] = httpx.AsyncHTTPTransport.handle_async_request
-    _originals["http.client"] = http.client.HTTPConnection.putrequest
-    _originals["httpcore"] = HTTP11Connection.handle_request
-    _originals["httpcore_async"] = AsyncHTTP11Connection.handle_async_request
-
-    def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
-        check(request.method, str(request.url), "httpx transport", _httpx_host(request), request.headers.keys())
-        response: httpx.Response = _originals["httpx"](self, request)
-        return response
-
-    async def handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
-        check(request.method, str(request.url), "httpx transport", _httpx_host(request), request.headers.keys())
-        response: httpx.Response = await _originals["httpx_async"](self, request)
-        return response
-
-    def connection_request(self: HTTP11Connection, request: httpcore.Request) -> httpcore.Response:
-        _httpcore_check(request)
-        response: httpcore.Response = _originals["httpcore"](self, request)
-        return response
-
-    async def connection_async_request(self: AsyncHTTP11Connection, request: httpcore.Request) -> httpcore.Response:
-        _httpcore_check(request)
-        response: httpcore.Response = await _originals["httpcore_async"](self, request)
-        return response
-
-    def putrequest(self: http.client.HTTPConnection, method: str, url: str, *args: Any, **kwargs: Any) -> None:
-        _check_http_client(self, method, url)
-        _originals["http.client"](self, method, url, *args, **kwargs)
-
-    httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
-    httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
-    http.client.HTTPConnection.putrequest = putrequest  # type: ignore[method-assign]
-    HTTP11Connection.handle_request = connection_request  # type: ignore[method-assign]
-    AsyncHTTP11Connection.handle_async_request = connection_async_request  # type: ignore[method-assign]
+    PATCHES.install()
 
 
 def activate(guard: NetworkGuard) -> None:
@@ -392,7 +410,7 @@ def activate(guard: NetworkGuard) -> None:
 
 def release(guard: NetworkGuard) -> bool:
     """The end of a pytest run: an inner (pytester) guard is removed; the process's own stays
-    armed until exit (True)."""
+    armed, and every patch in place, until exit (True)."""
     if _guards == [guard]:
         guard.arm_until_exit()
         return True
@@ -404,13 +422,10 @@ def uninstall(guard: NetworkGuard) -> None:
     """Deactivate `guard`; the transports are unwrapped once no guard is left."""
     if guard in _guards:
         _guards.remove(guard)
-    if _guards or not _originals:
-        return
-    httpx.HTTPTransport.handle_request = _originals.pop("httpx")  # type: ignore[method-assign]
-    httpx.AsyncHTTPTransport.handle_async_request = _originals.pop("httpx_async")  # type: ignore[method-assign]
-    http.client.HTTPConnection.putrequest = _originals.pop("http.client")  # type: ignore[method-assign]
-    HTTP11Connection.handle_request = _originals.pop("httpcore")  # type: ignore[method-assign]
-    AsyncHTTP11Connection.handle_async_request = _originals.pop("httpcore_async")  # type: ignore[method-assign]
+    if not _guards:
+        PATCHES.uninstall()
+        for table in _followers:
+            table.uninstall()
 
 
 def _check_http_client(conn: http.client.HTTPConnection, method: str, url: str) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 from safety import network_guard
 from safety.hosts import Verdict, canonical_host
 from safety.network_guard import BlockedRequestError, NetworkGuard
+from safety.patching import PatchTable
 from safety.wire import RequestHead, StreamState, advance
 
 _names: dict[str, set[str]] = {}
@@ -50,7 +51,6 @@ class _Connection:
 
 
 _connections: weakref.WeakKeyDictionary[Any, _Connection] = weakref.WeakKeyDictionary()
-_originals: dict[str, Any] = {}
 
 
 def names_for(address: str) -> tuple[str, ...]:
@@ -183,105 +183,118 @@ def _is_plain(sock: socket.socket) -> bool:
     return not isinstance(sock, ssl.SSLSocket)
 
 
-def install() -> None:
-    """Patch the standard library's sockets, TLS and asyncio transports once per process."""
-    if _originals:
-        return
-    selector_transport: Any = vars(asyncio.selector_events)["_SelectorSocketTransport"]
-    ssl_transport: Any = vars(asyncio.sslproto)["_SSLProtocolTransport"]
-    _originals.update(
-        getaddrinfo=socket.getaddrinfo,
-        send=socket.socket.send,
-        sendall=socket.socket.sendall,
-        sendmsg=socket.socket.sendmsg,
-        sendto=socket.socket.sendto,
-        ssl_send=ssl.SSLSocket.send,
-        ssl_sendall=ssl.SSLSocket.sendall,
-        ssl_write=ssl.SSLSocket.write,
-        sslobject_write=ssl.SSLObject.write,
-        transport_write=selector_transport.write,
-        ssl_transport_write=ssl_transport.write,
-    )
+def _original(owner: object, attribute: str) -> Any:
+    return PATCHES.original(owner, attribute)
 
-    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-        infos = _originals["getaddrinfo"](host, port, *args, **kwargs)
-        _record_names(host, infos)
-        return infos
 
-    def send(self: socket.socket, data: Any, *args: Any) -> int:
-        if _is_plain(self):
-            _inspect(self, _socket_connection(self, "http"), data, "socket.send")
-        sent: int = _originals["send"](self, data, *args)
-        return sent
+def _getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+    infos = _original(socket, "getaddrinfo")(host, port, *args, **kwargs)
+    _record_names(host, infos)
+    return infos
 
-    def sendall(self: socket.socket, data: Any, *args: Any) -> None:
-        if _is_plain(self):
-            _inspect(self, _socket_connection(self, "http"), data, "socket.sendall")
-        _originals["sendall"](self, data, *args)
 
-    def sendmsg(self: socket.socket, buffers: Any, *args: Any) -> int:
-        buffers = [bytes(memoryview(b)) for b in buffers]
-        if _is_plain(self):
-            _inspect(self, _socket_connection(self, "http"), b"".join(buffers), "socket.sendmsg")
-        sent: int = _originals["sendmsg"](self, buffers, *args)
-        return sent
+def _send(self: socket.socket, data: Any, *args: Any) -> int:
+    if _is_plain(self):
+        _inspect(self, _socket_connection(self, "http"), data, "socket.send")
+    sent: int = _original(socket.socket, "send")(self, data, *args)
+    return sent
 
-    def sendto(self: socket.socket, data: Any, *args: Any) -> int:
-        if _is_plain(self) and self.type == socket.SOCK_STREAM:
-            _inspect(self, _socket_connection(self, "http"), data, "socket.sendto")
-        sent: int = _originals["sendto"](self, data, *args)
-        return sent
 
-    def ssl_send(self: ssl.SSLSocket, data: Any, flags: int = 0) -> int:
-        _inspect(self, _socket_connection(self, "https"), data, "ssl.SSLSocket.send")
-        # SSLSocket.sendall calls send: the connection state must advance once per byte.
-        sent: int = _originals["ssl_send"](self, data, flags)
-        return sent
+def _sendall(self: socket.socket, data: Any, *args: Any) -> None:
+    if _is_plain(self):
+        _inspect(self, _socket_connection(self, "http"), data, "socket.sendall")
+    _original(socket.socket, "sendall")(self, data, *args)
 
-    def ssl_sendall(self: ssl.SSLSocket, data: Any, flags: int = 0) -> None:
-        _inspect(self, _socket_connection(self, "https"), data, "ssl.SSLSocket.sendall", commit=False)
-        _originals["ssl_sendall"](self, data, flags)
 
-    def ssl_write(self: ssl.SSLSocket, data: Any) -> int:
-        _inspect(self, _socket_connection(self, "https"), data, "ssl.SSLSocket.write")
-        written: int = _originals["ssl_write"](self, data)
-        return written
+def _sendmsg(self: socket.socket, buffers: Any, *args: Any) -> int:
+    buffers = [bytes(memoryview(b)) for b in buffers]
+    if _is_plain(self):
+        _inspect(self, _socket_connection(self, "http"), b"".join(buffers), "socket.sendmsg")
+    sent: int = _original(socket.socket, "sendmsg")(self, buffers, *args)
+    return sent
 
-    def sslobject_write(self: ssl.SSLObject, data: Any) -> int:
-        _inspect(self, _sslobject_connection(self), data, "ssl.SSLObject.write")
-        written: int = _originals["sslobject_write"](self, data)
-        return written
 
-    def transport_write(self: Any, data: Any) -> None:
-        # asyncio turns an error of sock.send into a quiet close: check here first, so that the
-        # caller sees it; the socket's own check then reads the bytes as they go.
-        sock = getattr(self, "_sock", None)
-        if isinstance(sock, socket.socket) and _is_plain(sock):
-            _inspect(sock, _socket_connection(sock, "http"), data, "asyncio transport", commit=False)
-        _originals["transport_write"](self, data)
+def _sendto(self: socket.socket, data: Any, *args: Any) -> int:
+    if _is_plain(self) and self.type == socket.SOCK_STREAM:
+        _inspect(self, _socket_connection(self, "http"), data, "socket.sendto")
+    sent: int = _original(socket.socket, "sendto")(self, data, *args)
+    return sent
 
-    def ssl_transport_write(self: Any, data: Any) -> None:
-        protocol = getattr(self, "_ssl_protocol", None)
-        sslobj = getattr(protocol, "_sslobj", None)
-        if isinstance(sslobj, ssl.SSLObject):
-            _inspect(sslobj, _sslobject_connection(sslobj), data, "asyncio TLS transport", commit=False)
-        _originals["ssl_transport_write"](self, data)
 
-    socket.getaddrinfo = getaddrinfo
-    patches: list[tuple[type, str, Callable[..., Any]]] = [
-        (socket.socket, "send", send),
-        (socket.socket, "sendall", sendall),
-        (socket.socket, "sendmsg", sendmsg),
-        (socket.socket, "sendto", sendto),
-        (ssl.SSLSocket, "send", ssl_send),
-        (ssl.SSLSocket, "sendall", ssl_sendall),
-        (ssl.SSLSocket, "write", ssl_write),
-        (ssl.SSLObject, "write", sslobject_write),
-        (selector_transport, "write", transport_write),
-        (ssl_transport, "write", ssl_transport_write),
+def _ssl_send(self: ssl.SSLSocket, data: Any, flags: int = 0) -> int:
+    _inspect(self, _socket_connection(self, "https"), data, "ssl.SSLSocket.send")
+    # SSLSocket.sendall calls send: the connection state must advance once per byte.
+    sent: int = _original(ssl.SSLSocket, "send")(self, data, flags)
+    return sent
+
+
+def _ssl_sendall(self: ssl.SSLSocket, data: Any, flags: int = 0) -> None:
+    _inspect(self, _socket_connection(self, "https"), data, "ssl.SSLSocket.sendall", commit=False)
+    _original(ssl.SSLSocket, "sendall")(self, data, flags)
+
+
+def _ssl_write(self: ssl.SSLSocket, data: Any) -> int:
+    _inspect(self, _socket_connection(self, "https"), data, "ssl.SSLSocket.write")
+    written: int = _original(ssl.SSLSocket, "write")(self, data)
+    return written
+
+
+def _sslobject_write(self: ssl.SSLObject, data: Any) -> int:
+    _inspect(self, _sslobject_connection(self), data, "ssl.SSLObject.write")
+    written: int = _original(ssl.SSLObject, "write")(self, data)
+    return written
+
+
+# asyncio's transports are private classes: looked up by name, as the module has them.
+_SELECTOR_TRANSPORT: Any = vars(asyncio.selector_events)["_SelectorSocketTransport"]
+_SSL_TRANSPORT: Any = vars(asyncio.sslproto)["_SSLProtocolTransport"]
+
+
+def _transport_write(self: Any, data: Any) -> None:
+    # asyncio turns an error of sock.send into a quiet close: check here first, so that the
+    # caller sees it; the socket's own check then reads the bytes as they go.
+    sock = getattr(self, "_sock", None)
+    if isinstance(sock, socket.socket) and _is_plain(sock):
+        _inspect(sock, _socket_connection(sock, "http"), data, "asyncio transport", commit=False)
+    _original(_SELECTOR_TRANSPORT, "write")(self, data)
+
+
+def _ssl_transport_write(self: Any, data: Any) -> None:
+    protocol = getattr(self, "_ssl_protocol", None)
+    sslobj = getattr(protocol, "_sslobj", None)
+    if isinstance(sslobj, ssl.SSLObject):
+        _inspect(sslobj, _sslobject_connection(sslobj), data, "asyncio TLS transport", commit=False)
+    _original(_SSL_TRANSPORT, "write")(self, data)
+
+
+# The standard library's sockets, TLS and asyncio transports, and the name resolver.
+PATCHES = PatchTable(
+    lambda: [
+        (socket, "getaddrinfo", _getaddrinfo),
+        (socket.socket, "send", _send),
+        (socket.socket, "sendall", _sendall),
+        (socket.socket, "sendmsg", _sendmsg),
+        (socket.socket, "sendto", _sendto),
+        (ssl.SSLSocket, "send", _ssl_send),
+        (ssl.SSLSocket, "sendall", _ssl_sendall),
+        (ssl.SSLSocket, "write", _ssl_write),
+        (ssl.SSLObject, "write", _sslobject_write),
+        (_SELECTOR_TRANSPORT, "write", _transport_write),
+        (_SSL_TRANSPORT, "write", _ssl_transport_write),
     ]
-    for owner, name, replacement in patches:
-        setattr(owner, name, replacement)
+)
+
+
+def install() -> None:
+    """Patch the standard library's sockets, TLS and asyncio transports once per process;
+    the checks defer to the active network guard."""
+    PATCHES.install()
+    network_guard.follow(PATCHES)
+
+
+def uninstall() -> None:
+    """Put the standard library back as it was (network_guard.uninstall does so once no guard is left)."""
+    PATCHES.uninstall()
 
 
 def _bracket(host: str) -> str:
