@@ -9,6 +9,9 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from safety import browser_guard, network_guard, wire_guard
 from safety.patching import PatchTable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,3 +161,17 @@ def test_every_guard_table_installs_once_and_uninstalls_to_the_very_originals() 
     assert result["kept_while_armed"] == dict.fromkeys(tables, True)
     # Every attribute is the very object it was before install (an inherited one inherited again).
     assert result["restored"] == {name: [] for name in tables}
+
+
+def test_an_inner_pytest_run_leaves_the_outer_guards_patches_in_place(pytester: pytest.Pytester) -> None:
+    tables = (network_guard.PATCHES, wire_guard.PATCHES, browser_guard.PATCHES)
+    outer = network_guard.active_guard()
+    assert outer is not None, "this test runs under the safety plugin, whose guard is the outer one"
+    before = [[getattr(owner, attribute) for owner, attribute, _ in table.points()] for table in tables]
+    pytester.makepyfile("def test_inner():\n    pass\n")
+    result = pytester.runpytest_inprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    # The inner run installed and released a guard of its own; the outer one still has every patch.
+    assert network_guard.active_guard() is outer
+    assert all(table.installed for table in tables)
+    assert [[getattr(owner, attribute) for owner, attribute, _ in table.points()] for table in tables] == before
