@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STEP = re.compile(r"^==> (?P<name>.*) \(at (?P<at>\d+) s\)$")
 DURATION = re.compile(r", in (?P<seconds>\d+) s")
 LOG = ROOT / "artifacts" / "bench-test.log"
+GOAL_SECONDS = 240
 # A bound, so that a hung step cannot keep the benchmark running for ever.
 TIMEOUT_SECONDS = 30 * 60
 
@@ -34,7 +35,10 @@ def load() -> str:
 def main() -> int:
     script = sys.argv[1] if len(sys.argv) > 1 else "scripts/test"
     if not (ROOT / script).is_file():
-        print(f"bench_test: {script} is not a file under {ROOT}; pass the path of a script like scripts/test.")
+        print(
+            f"bench_test: {script} is not a file under {ROOT}; pass the path of a script like scripts/test.",
+            file=sys.stderr,
+        )
         return 2
     LOG.parent.mkdir(parents=True, exist_ok=True)
     print(f"load average before: {load()}")
@@ -57,6 +61,8 @@ def main() -> int:
     wall = time.monotonic() - started
     print(f"load average after:  {load()}")
     print(f"{script}: exit {code}, {wall:.0f} s wall (output in {LOG.relative_to(ROOT)})")
+    verdict = "MET" if code == 0 and wall < GOAL_SECONDS else "MISSED"
+    print(f"goal: a passing run under {GOAL_SECONDS} s on 2 cores: {verdict} (read it with the load average)")
     # A step of the sequential script lasts until the next one starts; the concurrent one says
     # "passed: NAME, in N s" (or FAILED) when each of its steps ends.
     print("| step line | at (s) | until the next line (s) | step's own time (s) |")
