@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from safety.embedded import EmbeddedApp, EmbeddedAppError  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from benchrun import Run, bench_env, machine_line, report_failures, run_pytest, verdict  # noqa: E402
+from benchrun import Run, bench_env, machine_line, report_failures, run_pytest, split_extra, verdict  # noqa: E402
 
 GOAL_SERIAL_SECONDS = 15.0
 GOAL_SPEEDUP = 1.6
@@ -52,11 +52,7 @@ def time_app_start(starts: int) -> tuple[list[float], str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    extra: list[str] = []
-    if "--" in argv:
-        cut = argv.index("--")
-        argv, extra = argv[:cut], argv[cut + 1 :]
+    argv, extra = split_extra(argv)
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="pytest runs per worker count (median reported)")
     parser.add_argument("--starts", type=int, default=5, help="embedded app starts to time (median reported)")

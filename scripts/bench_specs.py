@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from benchrun import Run, bench_env, machine_line, report_failures, run_pytest, verdict  # noqa: E402
+from benchrun import Run, bench_env, machine_line, report_failures, run_pytest, split_extra, verdict  # noqa: E402
 
 GOAL_PER_SPEC_SECONDS = 1.5
 WORKERS = (0, 2)
@@ -56,11 +56,7 @@ def run_specs(workers: int, repetition: int, extra: list[str], timeout: float, r
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    extra: list[str] = []
-    if "--" in argv:
-        cut = argv.index("--")
-        argv, extra = argv[:cut], argv[cut + 1 :]
+    argv, extra = split_extra(argv)
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="pytest runs per worker count (median reported)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a pytest run is killed")

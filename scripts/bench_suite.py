@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from safety.embedded import EmbeddedApp  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from benchrun import Run, bench_env, machine_line, report_failures, run_pytest, verdict  # noqa: E402
+from benchrun import Run, bench_env, machine_line, report_failures, run_pytest, split_extra, verdict  # noqa: E402
 
 GOAL_OVER_FLOOR = 1.10
 
@@ -57,11 +57,7 @@ def _startup_seconds(timeout: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    extra: list[str] = []
-    if "--" in argv:
-        cut = argv.index("--")
-        argv, extra = argv[:cut], argv[cut + 1 :]
+    argv, extra = split_extra(argv)
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="pytest runs per mode (median reported)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a pytest run is killed")

@@ -85,6 +85,15 @@ def run_pytest(args: list[str], workers: int | None, repetition: int, timeout: f
     return Run(workers, repetition, time.monotonic() - started, exit_code, out.decode(errors="replace"))
 
 
+def split_extra(argv: list[str] | None) -> tuple[list[str], list[str]]:
+    """(the benchmark's own arguments, pytest's): pytest's follow a `--`."""
+    argv = sys.argv[1:] if argv is None else argv
+    if "--" not in argv:
+        return argv, []
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1 :]
+
+
 def verdict(met: bool) -> str:
     return "MET" if met else "MISSED"
 
