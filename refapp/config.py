@@ -1,4 +1,4 @@
-"""Settings read from the environment, and the broken-build switch."""
+"""Settings read from the environment (the broken builds themselves are in refapp/broken.py)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from refapp import readings
+from refapp.broken import BROKEN_BUILDS
 from refapp.db import DEFAULT_DATABASE_URL
-
-# Each name breaks exactly one rule of the contract, so the suite can prove it bites.
-BROKEN_BUILDS: dict[str, str] = {
-    "no_retry_after": "429 answers carry no Retry-After header",
-    "validate_before_auth": "execute checks the body before auth (no auth + bad body: 400)",
-    "list_snoozed": "the queued list includes snoozed next actions",
-    "leak_secret": "a failed execution's errorMessage carries the raw internal error text",
-    "replay_executes": "an idempotent replay runs the action again (new execution record)",
-    "other_user_403": "another user's next action answers 403 forbidden instead of 404",
-    "xff_budget": "the rate-limit budget is keyed by X-Forwarded-For when present",
-    "bad_body_500": "a JSON body that is not an object crashes with 500 internal_error",
-    "long_idempotency_key_500": "an Idempotency-Key of 201..255 characters answers 500",
-}
 
 _TRUE = {"1", "true", "yes", "on"}
 

@@ -1,31 +1,62 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from refapp import __main__ as cli
 from refapp.actions import FIXTURE_SECRET
+from refapp.broken import FAULTS
 from refapp.config import BROKEN_BUILDS, ConfigError, Settings
 
 from .conftest import AppFactory, World
 
-EXPECTED_NAMES = {
-    "no_retry_after",
-    "validate_before_auth",
-    "list_snoozed",
-    "leak_secret",
-    "replay_executes",
-    "other_user_403",
-    "xff_budget",
-    "bad_body_500",
-    "long_idempotency_key_500",
-}
+README = Path(__file__).resolve().parents[2] / "refapp" / "README.md"
 
 
-def test_the_broken_build_names() -> None:
-    assert set(BROKEN_BUILDS) == EXPECTED_NAMES
+def test_every_broken_build_is_well_formed() -> None:
+    assert set(BROKEN_BUILDS) == set(FAULTS)
+    for name, fault in FAULTS.items():
+        assert fault.section in {str(n) for n in range(1, 10)}, f"{name}: section {fault.section!r}"
+        assert fault.breaks and fault.owners, f"{name}: says what it breaks and who owns the rule"
+
+
+def test_the_readme_lists_every_broken_build() -> None:
+    text = README.read_text()
+    section = text[text.index("## Broken builds") : text.index("## The second reading")]
+    listed = set(re.findall(r"^\| `([a-z0-9_]+)` \| [1-9] \|", section, flags=re.MULTILINE))
+    assert listed == set(FAULTS), (
+        f"refapp/README.md's broken-build table must list every build of refapp/faults/: "
+        f"missing {sorted(set(FAULTS) - listed)}, unknown {sorted(listed - set(FAULTS))}"
+    )
+
+
+CATALOGUE = Path(__file__).resolve().parents[2] / "contracts" / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _test_functions(path: str) -> set[str]:
+    source = (ROOT / path).read_text()
+    return set(re.findall(r"^(?:async )?def (test_\w+)", source, flags=re.MULTILINE))
+
+
+def test_every_owner_names_a_test_that_exists() -> None:
+    for name, fault in FAULTS.items():
+        for owner in fault.owners:
+            path, _, function = owner.partition("::")
+            function = function.split("[", 1)[0]
+            assert (ROOT / path).is_file() and function in _test_functions(path), (
+                f"broken build {name!r}: its owner {owner!r} names no test function"
+            )
+
+
+def test_every_broken_build_is_in_the_must_catalogue() -> None:
+    catalogue = CATALOGUE.read_text()
+    missing = [name for name in FAULTS if f"`{name}`" not in catalogue]
+    assert not missing, f"contracts/README.md's MUST catalogue must name every broken build; missing {missing}"
 
 
 def test_broken_build_needs_the_allow_switch() -> None:
@@ -39,7 +70,7 @@ def test_broken_build_needs_the_allow_switch() -> None:
 def test_unknown_broken_name_lists_the_valid_ones() -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({"REFAPP_BROKEN": "nope", "REFAPP_ALLOW_BROKEN": "1"})
-    for name in EXPECTED_NAMES:
+    for name in FAULTS:
         assert name in str(caught.value)
 
 
