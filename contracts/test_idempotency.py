@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -133,6 +135,32 @@ def test_requests_answered_before_step_5_do_not_use_the_key(
     assert fresh.nba(nba_id)["status"] == "done", "the request with the unused key ran"
 
 
+@pytest.mark.parametrize("variant", ["case", "past-64"])
+def test_a_key_is_the_exact_string_sent(fresh: c.User, idem_key: Callable[[], str], variant: str) -> None:
+    """Two keys that differ only in case, or only after their 64th character, are two keys.
+
+    A request with a key that was never used is not "a later request with K": it reaches step 6
+    and runs, so it must not be answered with another key's replay.
+    """
+    nba_id, base = fresh.fixture.next_actions[0].id, idem_key()
+    if variant == "case":
+        key, other = f"{base}-key", f"{base}-KEY"
+    else:
+        prefix = base.ljust(64, "0")
+        key, other = f"{prefix}-first", f"{prefix}-second"
+    before = _ids(fresh, nba_id)
+    first, first_body = _first(fresh, nba_id, "recompute_score", key)
+    c.expect_status(first, 200)
+    second, second_body = _first(fresh, nba_id, "recompute_score", other)
+    c.expect_status(second, 200, f"a request with the unused key {other!r} runs (section 6)")
+    assert not _is_replay(second) and second_body["executionId"] != first_body["executionId"], (
+        f"a key is the exact string the client sent (section 6): {other!r} is not {key!r}, so its request "
+        f"runs instead of replaying; got {c.describe(second)} after {c.describe(first)}"
+    )
+    new = _new_ids(fresh, nba_id, before)
+    assert len(new) == 2, f"two requests with two different keys are two executions (section 6); new records: {new!r}"
+
+
 def test_empty_key_counts_as_absent(fresh: c.User) -> None:
     nba_id = fresh.fixture.next_actions[0].id
     before = _ids(fresh, nba_id)
@@ -197,4 +225,32 @@ def test_concurrent_requests_with_one_key_run_once(
     assert len(unmarked) <= 1, (
         f"every 200 but the first is a replay and carries Idempotent-Replayed: true (section 6); "
         f"got {[(r.status_code, r.headers.get(REPLAYED)) for r in responses]}"
+    )
+
+
+@pytest.mark.slow
+def test_a_key_still_replays_after_a_minute(fresh: c.User, api: httpx.Client, idem_key: Callable[[], str]) -> None:
+    """Keys live at least 24 hours: a key still replays when the server's Date says a minute has passed.
+
+    Costs about 63 s of waiting. It cannot show 24 hours; it catches keys kept for seconds or a
+    minute (a retention meant in hours and written in seconds).
+    """
+    nba_id, key = fresh.fixture.next_actions[0].id, idem_key()
+    before = _ids(fresh, nba_id)
+    first, body = _first(fresh, nba_id, "recompute_score", key)
+    c.expect_status(first, 200)
+    until = c.server_now(first) + timedelta(seconds=62)
+    for _ in range(75):  # bounded: about 62 s of one-second naps
+        now = c.server_now(api.get(c.HEALTH_PATH))
+        if now >= until:
+            break
+        time.sleep(min(1.0, (until - now).total_seconds() + 0.05))
+    replay = fresh.execute(nba_id, "recompute_score", idempotency_key=key)
+    waited = (c.server_now(replay) - c.server_now(first)).total_seconds()
+    assert waited >= 60, f"the test's own wait: the server's Date says only {waited:g} s passed"
+    _assert_replay(first, replay)
+    new = _new_ids(fresh, nba_id, before)
+    assert new == [body["executionId"]], (
+        f"keys live at least 24 hours (section 6): a replay {waited:g} s later adds no Execution record; "
+        f"new records: {new!r}"
     )

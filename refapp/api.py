@@ -297,8 +297,14 @@ def _parse_action_key(body: object, settings: Settings) -> str:
 
 def _idempotency_key(header: str | None, settings: Settings) -> str | None:
     key = header
-    if not key:
+    if settings.is_broken("empty_key_is_a_key") and key is not None:
+        pass  # an empty value is stored as a key like any other
+    elif not key:
         return None
+    if settings.is_broken("key_case_folded"):
+        key = key.lower()
+    if settings.is_broken("key_truncated_to_64"):
+        key = key[:64]  # a 64-character column that silently truncates
     if settings.is_broken("long_idempotency_key_500") and len(key) > 200:
         raise RuntimeError("idempotency key column overflow")
     if len(key) > idempotency.MAX_KEY_LENGTH:
@@ -314,7 +320,59 @@ def _rate_limit_bucket(request: Request, settings: Settings, caller: Caller) -> 
         forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
         if forwarded:
             return f"xff:{forwarded}"
+    if settings.is_broken("budget_per_session"):
+        return f"session:{caller.session_id}"
+    if settings.is_broken("budget_per_address"):
+        return f"address:{request.client.host if request.client else '?'}"
+    if settings.is_broken("budget_per_next_action"):
+        return f"next-action:{request.path_params.get('nba_id')}"
     return f"user:{caller.user_id}"
+
+
+# Broken build `logged_out_token_counts`: the limiter's token -> user cache, which logout does not clear.
+_LIMITER_TOKEN_CACHE: dict[str, str] = {}
+
+
+def _charge_cached_token(database: Database, token: str | None) -> None:
+    """Broken build `logged_out_token_counts`: a dead token the cache still knows spends its user's budget."""
+    user_id = _LIMITER_TOKEN_CACHE.get(token or "")
+    if user_id is not None and resolve_caller(database, token) is None:
+        ratelimit.hit(database, f"user:{user_id}")  # charged before auth answers 401
+
+
+def _refund_broken(database: Database, settings: Settings, bucket: str, status: int, replayed: bool) -> None:
+    """The broken builds that uncount a request by its answer (a "requests that did no work are free" design)."""
+    if (
+        (replayed and settings.is_broken("replays_not_counted"))
+        or (status == 400 and settings.is_broken("client_errors_not_counted"))
+        or (status == 404 and settings.is_broken("not_found_not_counted"))
+        or (status == 500 and settings.is_broken("failures_not_counted"))
+    ):
+        ratelimit.refund(database, bucket)
+
+
+def _store_early_answer(
+    database: Database, settings: Settings, caller: Caller, nba_id: str, key: str | None, error: ApiError
+) -> None:
+    """The broken builds that store a key with an answer given before step 5."""
+    if key and (
+        (error.status == 400 and settings.is_broken("invalid_body_uses_key"))
+        or (error.status == 404 and settings.is_broken("not_found_uses_key"))
+    ):
+        body = {"ok": False, "error": {"code": error.code, "message": error.message}}
+        idempotency.store(database, caller.user_id, key, nba_id, "", error.status, body)
+
+
+def _run_without_guard(
+    database: Database, settings: Settings, caller: Caller, nba_id: str, action_key: str, key: str
+) -> Response:
+    """Broken build `no_in_flight_guard`: look the key up, run, then store it (check-then-act, no claim)."""
+    stored = idempotency.lookup(database, caller.user_id, key)
+    if stored is not None:
+        return JSONResponse(stored.body, status_code=stored.status, headers={"Idempotent-Replayed": "true"})
+    outcome = actions.execute(database, settings, caller.user_id, nba_id, action_key, None)
+    idempotency.store(database, caller.user_id, key, nba_id, action_key, outcome.status, outcome.body)
+    return JSONResponse(outcome.body, status_code=outcome.status)
 
 
 def _run_execute(
@@ -331,18 +389,29 @@ def _run_execute(
     if key is None:
         outcome = actions.execute(database, settings, caller.user_id, nba_id, action_key, None)
         return JSONResponse(outcome.body, status_code=outcome.status, headers=first)
+    if settings.is_broken("no_in_flight_guard"):
+        return _run_without_guard(database, settings, caller, nba_id, action_key, key)
     wait = 0.0 if readings.other("in_flight_409") else idempotency.WAIT_SECONDS
-    claim = idempotency.claim(database, caller.user_id, key, nba_id, action_key, wait_seconds=wait)
+    claim = idempotency.claim(
+        database, caller.user_id, key, nba_id, action_key, wait_seconds=wait, is_broken=settings.is_broken
+    )
     if isinstance(claim, idempotency.Stored):
         if settings.is_broken("replay_executes"):
             outcome = actions.execute(database, settings, caller.user_id, nba_id, action_key, None)
             return JSONResponse(outcome.body, status_code=outcome.status, headers={"Idempotent-Replayed": "true"})
-        return JSONResponse(claim.body, status_code=claim.status, headers={"Idempotent-Replayed": "true"})
+        replayed = {} if settings.is_broken("replay_without_header") else {"Idempotent-Replayed": "true"}
+        if settings.is_broken("replay_new_execution_id") and "executionId" in claim.body:
+            claim = idempotency.with_new_execution_id(claim)
+        if settings.is_broken("replay_always_200"):
+            return JSONResponse(claim.body, status_code=200, headers=replayed)
+        return JSONResponse(claim.body, status_code=claim.status, headers=replayed)
     try:
         outcome = actions.execute(database, settings, caller.user_id, nba_id, action_key, claim.key_id)
     except BaseException:
         idempotency.release(database, claim.key_id)
         raise
+    if outcome.status == 500 and settings.is_broken("failed_replay_reruns"):
+        idempotency.forget(database, caller.user_id, key)  # "let the client retry a failure"
     return JSONResponse(outcome.body, status_code=outcome.status, headers=first)
 
 
@@ -351,25 +420,41 @@ async def execute(request: Request, nba_id: str) -> Response:
     database, settings = get_database(request), get_settings(request)
     if settings.is_broken("validate_before_auth"):
         _parse_action_key(await read_json(request, empty=None), settings)
+    if settings.is_broken("logged_out_token_counts"):
+        await run_in_threadpool(_charge_cached_token, database, request_token(request))
     caller = await current_caller(request)  # 1. auth
+    bucket = _rate_limit_bucket(request, settings, caller)
     decision = await run_in_threadpool(  # 2. rate limit
-        ratelimit.hit, database, _rate_limit_bucket(request, settings, caller)
+        ratelimit.hit, database, bucket, is_broken=settings.is_broken
     )
     if not decision.allowed:
         headers = {}
         if not settings.is_broken("no_retry_after"):
             headers["Retry-After"] = str(decision.retry_after)
         return error_response(429, "rate_limited", "Too many requests; try again later.", headers=headers)
-    action_key = _parse_action_key(await read_json(request, empty=None), settings)  # 3. body
-    return await run_in_threadpool(  # 4. id, 5. idempotency, 6. run
-        _run_execute,
-        database,
-        settings,
-        caller,
-        nba_id,
-        action_key,
-        request.headers.get("idempotency-key"),
-    )
+    if settings.is_broken("logged_out_token_counts"):
+        _LIMITER_TOKEN_CACHE[request_token(request) or ""] = caller.user_id
+    key_header = request.headers.get("idempotency-key")
+    try:
+        action_key = _parse_action_key(await read_json(request, empty=None), settings)  # 3. body
+        response = await run_in_threadpool(  # 4. id, 5. idempotency, 6. run
+            _run_execute,
+            database,
+            settings,
+            caller,
+            nba_id,
+            action_key,
+            key_header,
+        )
+    except ApiError as error:
+        if settings.broken is not None:
+            await run_in_threadpool(_store_early_answer, database, settings, caller, nba_id, key_header, error)
+            await run_in_threadpool(_refund_broken, database, settings, bucket, error.status, False)
+        raise
+    if settings.broken is not None:
+        replayed = response.headers.get("idempotent-replayed") == "true"
+        await run_in_threadpool(_refund_broken, database, settings, bucket, response.status_code, replayed)
+    return response
 
 
 # --- ops events -------------------------------------------------------------------

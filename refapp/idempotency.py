@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from refapp.db import Database
 from refapp.errors import ApiError
-from refapp.models import IdempotencyKey
+from refapp.models import IdempotencyKey, new_id
 from refapp.timeutil import utcnow
 
 MAX_KEY_LENGTH = 255
@@ -68,16 +69,36 @@ def in_flight() -> ApiError:
     )
 
 
+def _never(name: str) -> bool:
+    return False
+
+
+#: How long keys live in the build `keys_expire_fast` (seconds where hours were meant).
+FAST_EXPIRY = timedelta(seconds=60)
+
+
 def _try_claim(
-    database: Database, user_id: str, key: str, next_action_id: str, action_key: str
+    database: Database,
+    user_id: str,
+    key: str,
+    next_action_id: str,
+    action_key: str,
+    is_broken: Callable[[str], bool] = _never,
 ) -> Stored | Claimed | InFlight:
     with database.write() as session:
         database.lock(session, f"idempotency:{user_id}:{key}")
-        row = session.execute(
-            select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-        ).scalar_one_or_none()
+        match = IdempotencyKey.key == key
+        if not is_broken("keys_global"):
+            match = match & (IdempotencyKey.user_id == user_id)
+        row = session.execute(select(IdempotencyKey).where(match).limit(1)).scalar_one_or_none()
+        if row is not None and is_broken("keys_expire_fast") and row.created_at < utcnow() - FAST_EXPIRY:
+            session.delete(row)
+            session.flush()
+            row = None
         if row is not None:
-            if row.next_action_id != next_action_id or row.action_key != action_key:
+            same_id = row.next_action_id == next_action_id or is_broken("reuse_other_id_replays")
+            same_action = row.action_key == action_key or is_broken("reuse_other_action_replays")
+            if not (same_id and same_action):
                 raise key_reused()
             if row.state == "done" and row.response_status is not None:
                 return Stored(row.response_status, json.loads(row.response_body or "{}"))
@@ -103,15 +124,17 @@ def claim(
     action_key: str,
     *,
     wait_seconds: float = WAIT_SECONDS,
+    is_broken: Callable[[str], bool] = _never,
 ) -> Stored | Claimed:
     """Claim `key` for this request, or return the stored answer to replay.
 
-    Raises ApiError 422 (reused) or 409 (still in flight after waiting).
+    Raises ApiError 422 (reused) or 409 (still in flight after waiting). `is_broken` names the
+    deliberately broken build in use (refapp/faults/), if any.
     """
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            outcome = _try_claim(database, user_id, key, next_action_id, action_key)
+            outcome = _try_claim(database, user_id, key, next_action_id, action_key, is_broken)
         except IntegrityError:
             outcome = InFlight()  # another process inserted it first; look again
         if not isinstance(outcome, InFlight):
@@ -135,6 +158,50 @@ def release(database: Database, key_id: str) -> None:
     """Forget a claimed key whose request failed before anything ran."""
     with database.write() as session:
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == key_id, IdempotencyKey.state == "in_flight"))
+
+
+def lookup(database: Database, user_id: str, key: str) -> Stored | None:
+    """The stored answer of `key`, read without a claim (only broken builds use it)."""
+    with database.read() as session:
+        row = session.execute(
+            select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+        ).scalar_one_or_none()
+        if row is None or row.state != "done" or row.response_status is None:
+            return None
+        return Stored(row.response_status, json.loads(row.response_body or "{}"))
+
+
+def store(
+    database: Database, user_id: str, key: str, next_action_id: str, action_key: str, status: int, body: dict[str, Any]
+) -> None:
+    """Store an answer with `key` unless the key is taken (only broken builds use it)."""
+    try:
+        with database.write() as session:
+            session.add(
+                IdempotencyKey(
+                    user_id=user_id,
+                    key=key,
+                    next_action_id=next_action_id,
+                    action_key=action_key[:64],
+                    state="done",
+                    response_status=status,
+                    response_body=json.dumps(body, separators=(",", ":")),
+                    created_at=utcnow(),
+                )
+            )
+    except IntegrityError:
+        pass
+
+
+def with_new_execution_id(stored: Stored) -> Stored:
+    """The stored answer with a made-up executionId (only the broken build `replay_new_execution_id`)."""
+    return Stored(stored.status, {**stored.body, "executionId": new_id()})
+
+
+def forget(database: Database, user_id: str, key: str) -> None:
+    """Drop `key` whatever its state (only the broken build `failed_replay_reruns` uses it)."""
+    with database.write() as session:
+        session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
 
 
 def purge(database: Database) -> int:
