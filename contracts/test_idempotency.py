@@ -161,6 +161,22 @@ def test_a_key_is_the_exact_string_sent(fresh: c.User, idem_key: Callable[[], st
     assert len(new) == 2, f"two requests with two different keys are two executions (section 6); new records: {new!r}"
 
 
+@pytest.mark.parametrize("how", ["invalid-body", "invalid-action-key", "unknown-id"])
+def test_a_request_with_a_used_key_still_passes_steps_1_to_4(
+    fresh: c.User, idem_key: Callable[[], str], how: str
+) -> None:
+    """Replays still pass steps 1 to 4: a bad request with a used key gets its step's error, not the replay."""
+    nba_id, key = fresh.fixture.next_actions[0].id, idem_key()
+    c.expect_status(_first(fresh, nba_id, "recompute_score", key)[0], 200)
+    if how == "invalid-body":
+        headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
+        c.assert_error(fresh.execute(nba_id, content=b"[]", headers=headers), 400, "invalid_body")
+    elif how == "invalid-action-key":
+        c.assert_error(fresh.execute(nba_id, "bogus_action", idempotency_key=key), 400, "invalid_action_key")
+    else:
+        c.assert_error(fresh.execute(UNKNOWN_ID, "recompute_score", idempotency_key=key), 404, "not_found")
+
+
 def test_empty_key_counts_as_absent(fresh: c.User) -> None:
     nba_id = fresh.fixture.next_actions[0].id
     before = _ids(fresh, nba_id)

@@ -299,8 +299,12 @@ def _idempotency_key(header: str | None, settings: Settings) -> str | None:
     key = header
     if settings.is_broken("empty_key_is_a_key") and key is not None:
         pass  # an empty value is stored as a key like any other
+    elif settings.is_broken("empty_key_refused") and key == "":
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must not be empty.")
     elif not key:
         return None
+    if settings.is_broken("key_max_64") and len(key) > 64:
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 64 characters.")
     if settings.is_broken("key_case_folded"):
         key = key.lower()
     if settings.is_broken("key_truncated_to_64"):
@@ -423,6 +427,8 @@ async def execute(request: Request, nba_id: str) -> Response:
     if settings.is_broken("logged_out_token_counts"):
         await run_in_threadpool(_charge_cached_token, database, request_token(request))
     caller = await current_caller(request)  # 1. auth
+    if settings.is_broken("body_before_rate_limit"):
+        _parse_action_key(await read_json(request, empty=None), settings)
     bucket = _rate_limit_bucket(request, settings, caller)
     decision = await run_in_threadpool(  # 2. rate limit
         ratelimit.hit, database, bucket, is_broken=settings.is_broken
@@ -435,6 +441,10 @@ async def execute(request: Request, nba_id: str) -> Response:
     if settings.is_broken("logged_out_token_counts"):
         _LIMITER_TOKEN_CACHE[request_token(request) or ""] = caller.user_id
     key_header = request.headers.get("idempotency-key")
+    if settings.is_broken("replay_before_body_check") and key_header:
+        stored = await run_in_threadpool(idempotency.lookup, database, caller.user_id, key_header)
+        if stored is not None:  # the key is looked up before steps 3 and 4
+            return JSONResponse(stored.body, status_code=stored.status, headers={"Idempotent-Replayed": "true"})
     try:
         action_key = _parse_action_key(await read_json(request, empty=None), settings)  # 3. body
         response = await run_in_threadpool(  # 4. id, 5. idempotency, 6. run

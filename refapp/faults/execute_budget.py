@@ -36,6 +36,11 @@ FAULTS: dict[str, Fault] = {
         (RL + "test_the_window_slides_across_a_minute_boundary",),
         proof="slow",
     ),
+    "body_before_rate_limit": Fault(
+        "6",
+        "the body is checked before the rate limit: a rate-limited user's bad body answers 400, not 429",
+        (RL + "test_rate_limit_is_checked_before_the_body_and_the_id",),
+    ),
     # --- Retry-After ------------------------------------------------------------------------
     "no_retry_after": Fault(
         "6",
@@ -126,6 +131,16 @@ FAULTS: dict[str, Fault] = {
         (IDEM + "test_a_key_still_replays_after_a_minute",),
         proof="slow",
     ),
+    "key_max_64": Fault(
+        "6",
+        "Idempotency-Keys over 64 characters are refused 400 invalid_idempotency_key",
+        (IDEM + "test_keys_of_1_to_255_characters_are_accepted[255]",),
+    ),
+    "empty_key_refused": Fault(
+        "6",
+        "an empty Idempotency-Key is refused 400 invalid_idempotency_key instead of counting as absent",
+        (IDEM + "test_empty_key_counts_as_absent",),
+    ),
     "long_idempotency_key_500": Fault(
         "6",
         "an Idempotency-Key of 201..255 characters answers 500",
@@ -145,6 +160,11 @@ FAULTS: dict[str, Fault] = {
         "6",
         "a request answered 404 at step 4 stores its key, so the key cannot be used on a real item",
         (IDEM + "test_requests_answered_before_step_5_do_not_use_the_key[unknown-id]",),
+    ),
+    "replay_before_body_check": Fault(
+        "6",
+        "a used key is looked up before the body and the id are checked: a bad request with it is replayed",
+        (IDEM + "test_a_request_with_a_used_key_still_passes_steps_1_to_4",),
     ),
     # --- what a replay repeats --------------------------------------------------------------
     "replay_executes": Fault(
