@@ -289,7 +289,9 @@ def execute(
                     "error": {
                         "code": "execution_failed",
                         "message": EXECUTION_FAILED_MESSAGE,
-                        "executionId": execution_id,
+                        "executionId": None
+                        if settings.is_broken("failed_answer_without_execution_id")
+                        else execution_id,
                     },
                 },
             )

@@ -130,6 +130,16 @@ FAULTS: dict[str, Fault] = {
         "a failed run writes two Execution records (the attempt and the failure)",
         (EXECUTE + "test_audit_trail_across_a_sequence",),
     ),
+    "failed_answer_without_execution_id": Fault(
+        "6",
+        "the 500 execution_failed answer has no executionId",
+        (EXECUTE + "test_failing_action_answers_500_and_records_the_failure",),
+    ),
+    "executions_oldest_first": Fault(
+        "5",
+        "GET /api/next-actions/{id}/executions lists the executions oldest first",
+        (EXECUTE + "test_two_runs_are_listed_newest_first", EXECUTE + "test_audit_trail_across_a_sequence"),
+    ),
     "failed_record_success": Fault(
         "6",
         "a failed run's Execution record has status success (the NBA says failed)",
@@ -205,6 +215,11 @@ FAULTS: dict[str, Fault] = {
         "8",
         "a wrong cron secret answers 403 forbidden instead of 401 unauthorized",
         (CRON + "test_wrong_or_missing_secret_is_unauthorized[wrong]",),
+    ),
+    "cron_no_processed_count": Fault(
+        "8",
+        'a cron run that processed answers {"ok": true} without "processed"',
+        (CRON + "test_cron_answers_processed_or_locked",),
     ),
     "cron_job_not_marked_done": Fault(
         "8",
