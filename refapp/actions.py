@@ -152,6 +152,9 @@ def apply_action(
         if existing is not None:
             return {"created": []}
         created = new_next_action(lead, failing=inherited)
+        if broken("regenerate_copies_status"):
+            # The new item is cloned from this one as a template, status included.
+            created.status, created.snoozed_until = nba.status, nba.snoozed_until
         session.add(created)
         return {"created": [created.id]}
     if action_key == STUB_ACTION:
@@ -272,6 +275,8 @@ def execute(
             )
         if error is None:
             body: dict[str, Any] = {"ok": True, "executionId": execution_id}
+            if settings.is_broken("success_without_execution_id"):
+                del body["executionId"]
             if action_key == STUB_ACTION and not settings.is_broken("stub_not_flagged"):
                 body["stubbed"] = True
             elif readings.other("stubbed_false"):

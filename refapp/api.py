@@ -355,6 +355,8 @@ async def execute(request: Request, nba_id: str) -> Response:
     database, settings = get_database(request), get_settings(request)
     if settings.is_broken("validate_before_auth"):
         _parse_action_key(await read_json(request, empty=None), settings)
+    if settings.is_broken("id_before_auth") and request_token(request) is None:
+        await run_in_threadpool(_owned_next_action, database, settings, "", nba_id)
     caller = await current_caller(request)  # 1. auth
     decision = await run_in_threadpool(  # 2. rate limit
         ratelimit.hit, database, _rate_limit_bucket(request, settings, caller)
@@ -386,7 +388,9 @@ def _events(database: Database, settings: Settings, user_id: str, event_type: st
     if (event_type is not None and not _storable(event_type)) or (nba_id is not None and not _storable(nba_id)):
         return []
     query = select(OpsEvent)
-    if nba_id is None or not settings.is_broken("events_other_users_by_nba"):
+    if not settings.is_broken("events_all_users") and (
+        nba_id is None or not settings.is_broken("events_other_users_by_nba")
+    ):
         query = query.where(OpsEvent.user_id == user_id)
     if event_type is not None and not settings.is_broken("events_type_filter_ignored"):
         query = query.where(OpsEvent.type == event_type)

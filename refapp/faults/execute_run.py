@@ -18,6 +18,11 @@ FAULTS: dict[str, Fault] = {
             EXECUTE + "test_auth_is_checked_before_the_body_on_a_real_id",
         ),
     ),
+    "id_before_auth": Fault(
+        "6",
+        "execute looks the id up before auth: an unknown id without credentials answers 404",
+        (EXECUTE + "test_auth_is_checked_before_the_body_and_the_id",),
+    ),
     "id_before_body": Fault(
         "6",
         "execute looks the id up before it reads the body (unknown id + bad body: 404)",
@@ -90,6 +95,16 @@ FAULTS: dict[str, Fault] = {
         "6",
         "run_next_actions creates nothing when the lead has a queued but snoozed item",
         (EXECUTE + "test_run_next_actions_leaves_a_queued_item_and_keeps_this_one",),
+    ),
+    "regenerate_copies_status": Fault(
+        "6",
+        "run_next_actions clones this item as the new one, status included (a done item makes a done one)",
+        (EXECUTE + "test_run_next_actions_leaves_a_queued_item_and_keeps_this_one",),
+    ),
+    "success_without_execution_id": Fault(
+        "6",
+        'a successful execution answers {"ok": true} without "executionId"',
+        (EXECUTE + "test_success_answer_and_audit_trail",),
     ),
     "stub_not_flagged": Fault(
         "6",
@@ -189,6 +204,11 @@ FAULTS: dict[str, Fault] = {
         "7",
         "the nextActionId filter of GET /api/ops/events is ignored",
         (EVENTS + "test_filters_by_type_and_next_action",),
+    ),
+    "events_all_users": Fault(
+        "7",
+        "GET /api/ops/events lists every user's events, not only the caller's",
+        (EVENTS + "test_another_users_events_are_invisible",),
     ),
     "events_other_users_by_nba": Fault(
         "7",
