@@ -108,6 +108,8 @@ def apply_action(
     now = utcnow()
     if action_key == "mark_done":
         nba.status = "queued" if broken("mark_done_toggles") and nba.status == "done" else "done"
+        if broken("mark_done_completed"):
+            nba.status = "completed"
         return {}
     if action_key == "snooze_1d":
         until = now + (timedelta(minutes=24) if broken("snooze_24_minutes") else timedelta(days=1))
@@ -268,7 +270,9 @@ def execute(
                     user_id=user_id,
                     type=event_type,
                     at=executed_at,
-                    next_action_id=nba.id,
+                    next_action_id=None
+                    if error is not None and settings.is_broken("failed_event_without_next_action")
+                    else nba.id,
                     action_key=action_key,
                     execution_id=execution_id,
                 )

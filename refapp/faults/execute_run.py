@@ -64,6 +64,11 @@ FAULTS: dict[str, Fault] = {
         "mark_done on a done item puts it back to queued (a toggle)",
         (EXECUTE + "test_mark_done_twice_leaves_the_item_done",),
     ),
+    "mark_done_completed": Fault(
+        "6",
+        'mark_done sets the status to "completed" instead of "done"',
+        (EXECUTE + "test_mark_done_makes_the_item_done",),
+    ),
     "snooze_24_minutes": Fault(
         "6",
         "snooze_1d snoozes for 24 minutes (wrong unit)",
@@ -188,6 +193,11 @@ FAULTS: dict[str, Fault] = {
             EXECUTE + "test_retry_failed_deliveries_is_a_stub_with_its_event",
             EVENTS + "test_each_execution_emits_its_event",
         ),
+    ),
+    "failed_event_without_next_action": Fault(
+        "7",
+        "the nba.delivery.failed event has a null nextActionId",
+        (EVENTS + "test_each_execution_emits_its_event",),
     ),
     # --- 7: ops events -----------------------------------------------------------------
     "events_oldest_first": Fault(
