@@ -45,6 +45,28 @@ def test_wrong_or_missing_secret_is_unauthorized(api: httpx.Client, secret: str 
 
 
 @pytest.mark.mutating
+def test_a_users_bearer_token_does_not_open_cron(api: httpx.Client, fresh: c.User) -> None:
+    """Only the cron secret opens the route: a valid user's bearer token is a wrong secret."""
+    response = _cron(api, fresh.token)
+    c.assert_error(response, 401, "unauthorized", secrets=fresh.secrets)
+
+
+@pytest.mark.mutating
+def test_the_secret_must_match_exactly(api: httpx.Client, cron_secret: str) -> None:
+    """The secret with something added or taken away is a wrong secret (section 8)."""
+    for name, value in (
+        ("with a character added", cron_secret + "x"),
+        ("without its last character", cron_secret[:-1]),
+        ("with a character in front", "x" + cron_secret),
+    ):
+        response = _cron(api, value)
+        assert response.status_code == 401, (
+            f"the cron secret {name} must answer 401 unauthorized (section 8); got {c.describe(response)}"
+        )
+        c.assert_error(response, 401, "unauthorized", secrets=[cron_secret])
+
+
+@pytest.mark.mutating
 def test_cron_answers_processed_or_locked(api: httpx.Client, cron_secret: str) -> None:
     response = _cron(api, cron_secret)
     _assert_cron_ok(response)

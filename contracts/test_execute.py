@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -158,6 +159,14 @@ def test_mark_done_makes_the_item_done(fresh: c.User) -> None:
     assert nba_id in {i["id"] for i in fresh.list_items("done")}, "a done item is in the done list"
 
 
+def test_mark_done_twice_leaves_the_item_done(fresh: c.User) -> None:
+    nba_id = fresh.fixture.next_actions[0].id
+    _run(fresh, nba_id, "mark_done")
+    _run(fresh, nba_id, "mark_done")
+    assert fresh.nba(nba_id)["status"] == "done", "mark_done on a done item: its status stays done (section 6)"
+    assert nba_id in {i["id"] for i in fresh.list_items("done")}, "a done item stays in the done list"
+
+
 def test_snooze_1d_snoozes_for_24_hours(fresh: c.User) -> None:
     nba_id = fresh.fixture.next_actions[0].id
     response, _ = _run(fresh, nba_id, "snooze_1d")
@@ -174,10 +183,24 @@ def test_snooze_1d_snoozes_for_24_hours(fresh: c.User) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("action_key", "field"),
-    [("recompute_score", "scoreUpdatedAt"), ("run_risk_rules", "riskEvaluatedAt")],
-)
+def test_snooze_1d_again_counts_from_the_time_of_the_request(fresh: c.User) -> None:
+    """A second snooze is now + 24 h again, not 24 h after the first snooze ended."""
+    nba_id = fresh.fixture.next_actions[0].id
+    _run(fresh, nba_id, "snooze_1d")
+    response, _ = _run(fresh, nba_id, "snooze_1d")
+    until = c.parse_time(fresh.nba(nba_id)["snoozedUntil"], "snoozedUntil")
+    c.assert_near(
+        until,
+        c.server_now(response) + timedelta(hours=24),
+        timedelta(minutes=5),
+        "a second snooze_1d: snoozedUntil = the time of that request + 24 h within 5 min (section 6)",
+    )
+
+
+LEAD_TIMES = [("recompute_score", "scoreUpdatedAt"), ("run_risk_rules", "riskEvaluatedAt")]
+
+
+@pytest.mark.parametrize(("action_key", "field"), LEAD_TIMES)
 def test_lead_time_moves_to_the_time_of_the_request(fresh: c.User, action_key: str, field: str) -> None:
     nba_id = fresh.fixture.next_actions[0].id
     response, _ = _run(fresh, nba_id, action_key)
@@ -188,6 +211,41 @@ def test_lead_time_moves_to_the_time_of_the_request(fresh: c.User, action_key: s
         c.CLOCK_SLACK,
         f"{action_key}: the lead's {field} moves to the time of the request (section 6)",
     )
+
+
+#: How far apart (by the server's Date) the two runs of the slow test are: more than the 5 s
+#: either way allowed around each, plus a second for the Date header's whole seconds.
+RERUN_GAP = timedelta(seconds=7)
+
+
+@pytest.mark.slow
+def test_lead_times_move_on_every_run(fresh: c.User) -> None:
+    """recompute_score and run_risk_rules move the lead's times on a later run too, not only the first.
+
+    Costs about 8 s: the second run must come more than 5 s (the allowed slack) after the first
+    by the server's Date, or a time left at the first run could not be told apart.
+    """
+    nba_id = fresh.fixture.next_actions[0].id
+    first, _ = _run(fresh, nba_id, "recompute_score")
+    _run(fresh, nba_id, "run_risk_rules")
+    start = c.server_now(first)
+    # Wait by the server's clock (its Date header), bounded.
+    for _ in range(20):
+        probe = fresh.get(c.nba_path(nba_id))
+        if c.server_now(probe) - start >= RERUN_GAP:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"the server's Date did not advance {RERUN_GAP.total_seconds():g} s in about 10 s")
+    for action_key, field in LEAD_TIMES:
+        response, _ = _run(fresh, nba_id, action_key)
+        lead = fresh.lead(fresh.fixture.lead_id)
+        c.assert_near(
+            c.parse_time(lead[field], field),
+            c.server_now(response),
+            c.CLOCK_SLACK,
+            f"{action_key} run again: the lead's {field} moves to the time of that request (section 6)",
+        )
 
 
 def test_run_next_actions_leaves_a_queued_item_and_keeps_this_one(fresh: c.User) -> None:
@@ -233,6 +291,37 @@ def test_two_runs_are_listed_newest_first(fresh: c.User) -> None:
 
 
 # --------------------------------------------------------------------------- the failure path
+
+SEQUENCES = {
+    "failure-then-success": ("failed", "success"),
+    "success-then-failure": ("success", "failed"),
+}
+FAILING_KEY, SUCCEEDING_KEY = "recompute_score", "run_risk_rules"
+
+
+@pytest.mark.parametrize("sequence", list(SEQUENCES), ids=list(SEQUENCES))
+def test_audit_trail_across_a_sequence(make_user: c.MakeUser, sequence: str) -> None:
+    """Each run of a sequence on one item adds exactly one Execution, and the last* fields follow the last run."""
+    user = make_user(next_actions=1, failing_actions=[FAILING_KEY])
+    nba_id = user.fixture.next_actions[0].id
+    seen: list[str] = []
+    for status in SEQUENCES[sequence]:
+        if status == "success":
+            response, body = _run(user, nba_id, SUCCEEDING_KEY)
+            execution_id = body["executionId"]
+        else:
+            response = user.execute(nba_id, FAILING_KEY)
+            execution_id = c.assert_error(response, 500, "execution_failed", secrets=user.secrets).get("executionId")
+            assert isinstance(execution_id, str), f"a 500 execution_failed carries executionId; {c.describe(response)}"
+        record = _assert_audit_trail(user, nba_id, execution_id, response, status)
+        if status == "failed":
+            assert record["errorCode"], f"a failed Execution has a non-null errorCode (section 6); got {record!r}"
+        seen.insert(0, execution_id)
+        ids = [r["id"] for r in user.executions(nba_id)]
+        assert ids == seen, (
+            f"after {len(seen)} run(s) ({sequence}), exactly one Execution per run, newest first "
+            f"(sections 5 and 6); expected {seen!r}, got {ids!r}"
+        )
 
 
 def _all_text(user: c.User, nba_id: str) -> str:

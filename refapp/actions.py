@@ -13,7 +13,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -93,18 +93,28 @@ def _risk_flags(lead: Lead) -> list[tuple[str, str]]:
     return flags
 
 
-def apply_action(session: Session, nba: NextAction, lead: Lead, action_key: str) -> dict[str, Any]:
+def apply_action(
+    session: Session, nba: NextAction, lead: Lead, action_key: str, settings: Settings | None = None
+) -> dict[str, Any]:
     """Perform the action's effects; returns metadata kept with the execution."""
+
+    def broken(name: str) -> bool:
+        return settings is not None and settings.is_broken(name)
+
     if action_key in failing_keys(nba):
         raise SimulatedActionFailure(
             f"delivery provider rejected the request (api_key={FIXTURE_SECRET}, next_action={nba.id})"
         )
     now = utcnow()
     if action_key == "mark_done":
-        nba.status = "done"
+        nba.status = "queued" if broken("mark_done_toggles") and nba.status == "done" else "done"
+        if broken("mark_done_completed"):
+            nba.status = "completed"
         return {}
     if action_key == "snooze_1d":
-        until = now + timedelta(days=1)
+        until = now + (timedelta(minutes=24) if broken("snooze_24_minutes") else timedelta(days=1))
+        if broken("snooze_from_previous") and nba.snoozed_until is not None and nba.snoozed_until > now:
+            until = nba.snoozed_until + timedelta(days=1)
         if readings.other("snooze_to_the_minute"):
             until = until.replace(second=0, microsecond=0)
         nba.snoozed_until = until
@@ -112,14 +122,18 @@ def apply_action(session: Session, nba: NextAction, lead: Lead, action_key: str)
     if action_key == "recompute_score":
         if not readings.other("recompute_keeps_score"):
             lead.score = random.randint(0, 100)
-        lead.score_updated_at = now
+        if broken("recompute_sets_risk_time"):
+            lead.risk_evaluated_at = now
+        elif not (broken("score_time_set_once") and lead.score_updated_at is not None):
+            lead.score_updated_at = now
         return {"score": lead.score}
     if action_key == "run_risk_rules":
         session.execute(delete(RiskFlag).where(RiskFlag.lead_id == lead.id))
         flags = _risk_flags(lead)
         for code, severity in flags:
             session.add(RiskFlag(id=new_id(), lead_id=lead.id, code=code, severity=severity, created_at=now))
-        lead.risk_evaluated_at = now
+        if not (broken("risk_time_set_once") and lead.risk_evaluated_at is not None):
+            lead.risk_evaluated_at = now
         return {"flags": [code for code, _ in flags]}
     if action_key == "run_next_actions":
         session.flush()
@@ -135,12 +149,14 @@ def apply_action(session: Session, nba: NextAction, lead: Lead, action_key: str)
             replacements = [new_next_action(lead, failing=inherited) for _ in range(2)]
             session.add_all(replacements)
             return {"created": [item.id for item in replacements], "closed": closed}
-        existing = session.execute(
-            select(NextAction.id).where(NextAction.lead_id == lead.id, _queued_unsnoozed(now))
-        ).first()
+        waiting = NextAction.status == "queued" if broken("regenerate_counts_snoozed") else _queued_unsnoozed(now)
+        existing = session.execute(select(NextAction.id).where(NextAction.lead_id == lead.id, waiting)).first()
         if existing is not None:
             return {"created": []}
         created = new_next_action(lead, failing=inherited)
+        if broken("regenerate_copies_status"):
+            # The new item is cloned from this one as a template, status included.
+            created.status, created.snoozed_until = nba.status, nba.snoozed_until
         session.add(created)
         return {"created": [created.id]}
     if action_key == STUB_ACTION:
@@ -151,7 +167,8 @@ def apply_action(session: Session, nba: NextAction, lead: Lead, action_key: str)
             status="queued",
             created_at=now,
         )
-        session.add(job)
+        if not broken("stub_enqueues_no_job"):
+            session.add(job)
         return {"stubbed": True, "jobId": job.id}
     raise ValueError(f"unknown action key {action_key!r}")  # pragma: no cover
 
@@ -171,10 +188,13 @@ def execute(
     idempotency_key_id: str | None,
 ) -> Outcome:
     """Run `action_key` on a next action of `user_id` and record it; returns the answer."""
+    requested_at = utcnow()
     with database.write() as session:
         database.lock(session, f"next_action:{next_action_id}")
         nba = session.get(NextAction, next_action_id)
-        if nba is None or nba.user_id != user_id:
+        if nba is None and settings.is_broken("unknown_id_500"):
+            nba = cast(NextAction, nba)  # the id was "already checked": an unknown one crashes below
+        elif nba is None or (nba.user_id != user_id and not settings.is_broken("execute_ignores_owner")):
             raise not_found()
         lead = session.get(Lead, nba.lead_id)
         if lead is None:  # pragma: no cover - FK with cascade
@@ -185,7 +205,7 @@ def execute(
         meta: dict[str, Any] = {}
         try:
             with session.begin_nested():
-                meta = apply_action(session, nba, lead, action_key)
+                meta = apply_action(session, nba, lead, action_key, settings)
         except Exception as exc:
             error = exc
             log.warning("action %s failed on an execution (%s)", action_key, type(exc).__name__)
@@ -193,18 +213,37 @@ def execute(
         if error is None:
             status, error_code, error_message = "success", None, None
         else:
-            status, error_code = "failed", FAILED_CODE
+            status, error_code = "failed", None if settings.is_broken("failed_error_code_null") else FAILED_CODE
             error_message = str(error) if settings.is_broken("leak_secret") else FAILED_MESSAGE
-        nba.last_executed_at = executed_at
-        nba.last_execution_status = status
-        nba.last_execution_error_code = error_code
-        nba.last_execution_error_message = error_message
+        if settings.is_broken("last_executed_before_start"):
+            nba.last_executed_at = requested_at
+        elif not (settings.is_broken("last_executed_once") and nba.last_executed_at is not None):
+            nba.last_executed_at = executed_at
+        if not (settings.is_broken("last_status_once") and nba.last_execution_status is not None):
+            nba.last_execution_status = status
+        if error is not None or not settings.is_broken("error_not_cleared"):
+            nba.last_execution_error_code = error_code
+            nba.last_execution_error_message = error_message
+        if error is not None and settings.is_broken("failure_recorded_twice"):
+            # The attempt is recorded, then the failure is recorded as a second row.
+            session.add(
+                Execution(
+                    id=new_id(),
+                    next_action_id=nba.id,
+                    action_key=action_key,
+                    status=status,
+                    started_at=started_at,
+                    finished_at=executed_at,
+                    error_code=error_code,
+                    error_message=error_message,
+                )
+            )
         session.add(
             Execution(
                 id=execution_id,
                 next_action_id=nba.id,
                 action_key=action_key,
-                status=status,
+                status="success" if settings.is_broken("failed_record_success") else status,
                 started_at=started_at,
                 finished_at=utcnow(),
                 error_code=error_code,
@@ -213,13 +252,15 @@ def execute(
             )
         )
         if error is not None:
-            event_types = [EVENT_FAILED]
+            event_types = [EVENT_EXECUTED if settings.is_broken("failed_emits_executed") else EVENT_FAILED]
         elif action_key == STUB_ACTION:
-            event_types = [EVENT_STUBBED]
+            event_types = [EVENT_EXECUTED if settings.is_broken("stub_emits_executed_only") else EVENT_STUBBED]
             if readings.other("stub_emits_executed"):
                 event_types.append(EVENT_EXECUTED)
         else:
             event_types = [EVENT_EXECUTED]
+            if settings.is_broken("executed_event_twice"):
+                event_types.append(EVENT_EXECUTED)
         if readings.other("extra_event_types"):
             event_types.append(EVENT_RECORDED)
         for event_type in event_types:
@@ -229,14 +270,18 @@ def execute(
                     user_id=user_id,
                     type=event_type,
                     at=executed_at,
-                    next_action_id=nba.id,
+                    next_action_id=None
+                    if error is not None and settings.is_broken("failed_event_without_next_action")
+                    else nba.id,
                     action_key=action_key,
                     execution_id=execution_id,
                 )
             )
         if error is None:
             body: dict[str, Any] = {"ok": True, "executionId": execution_id}
-            if action_key == STUB_ACTION:
+            if settings.is_broken("success_without_execution_id"):
+                del body["executionId"]
+            if action_key == STUB_ACTION and not settings.is_broken("stub_not_flagged"):
                 body["stubbed"] = True
             elif readings.other("stubbed_false"):
                 body["stubbed"] = False
@@ -253,7 +298,9 @@ def execute(
                     "error": {
                         "code": "execution_failed",
                         "message": EXECUTION_FAILED_MESSAGE,
-                        "executionId": execution_id,
+                        "executionId": None
+                        if settings.is_broken("failed_answer_without_execution_id")
+                        else execution_id,
                     },
                 },
             )

@@ -236,11 +236,10 @@ async def get_next_action(request: Request, nba_id: str) -> JSONResponse:
 def _executions(database: Database, settings: Settings, user_id: str, nba_id: str) -> Any:
     _owned_next_action(database, settings, user_id, nba_id)
     with database.read() as session:
-        rows = session.execute(
-            select(Execution)
-            .where(Execution.next_action_id == nba_id)
-            .order_by(Execution.started_at.desc(), Execution.finished_at.desc())
-        ).scalars()
+        order = (Execution.started_at.desc(), Execution.finished_at.desc())
+        if settings.is_broken("executions_oldest_first"):
+            order = (Execution.started_at.asc(), Execution.finished_at.asc())
+        rows = session.execute(select(Execution).where(Execution.next_action_id == nba_id).order_by(*order)).scalars()
         return [execution_json(row) for row in rows]
 
 
@@ -289,7 +288,11 @@ def _parse_action_key(body: object, settings: Settings) -> str:
         if settings.is_broken("bad_body_500") and isinstance(body, list):
             raise TypeError("list indices must be integers or slices, not str")
         raise invalid_body()
+    if settings.is_broken("missing_action_key_invalid_body") and "actionKey" not in body:
+        raise invalid_body("actionKey is required.")
     action_key = body.get("actionKey")
+    if settings.is_broken("action_key_case_insensitive") and isinstance(action_key, str):
+        action_key = action_key.lower()
     if not isinstance(action_key, str) or action_key not in actions.ACTION_KEYS:
         raise ApiError(400, "invalid_action_key", "actionKey is not a known action.")
     return action_key
@@ -387,7 +390,8 @@ def _run_execute(
     action_key: str,
     key_header: str | None,
 ) -> Response:
-    _owned_next_action(database, settings, caller.user_id, nba_id)  # 4. the id
+    if not (settings.is_broken("unknown_id_500") or settings.is_broken("execute_ignores_owner")):
+        _owned_next_action(database, settings, caller.user_id, nba_id)  # 4. the id
     key = _idempotency_key(key_header, settings)  # 5. idempotency
     first = {"Idempotent-Replayed": "false"} if readings.other("replayed_false") else None
     if key is None:
@@ -426,6 +430,8 @@ async def execute(request: Request, nba_id: str) -> Response:
         _parse_action_key(await read_json(request, empty=None), settings)
     if settings.is_broken("logged_out_token_counts"):
         await run_in_threadpool(_charge_cached_token, database, request_token(request))
+    if settings.is_broken("id_before_auth") and request_token(request) is None:
+        await run_in_threadpool(_owned_next_action, database, settings, "", nba_id)
     caller = await current_caller(request)  # 1. auth
     if settings.is_broken("body_before_rate_limit"):
         _parse_action_key(await read_json(request, empty=None), settings)
@@ -445,8 +451,11 @@ async def execute(request: Request, nba_id: str) -> Response:
         stored = await run_in_threadpool(idempotency.lookup, database, caller.user_id, key_header)
         if stored is not None:  # the key is looked up before steps 3 and 4
             return JSONResponse(stored.body, status_code=stored.status, headers={"Idempotent-Replayed": "true"})
+    if settings.is_broken("id_before_body"):
+        await run_in_threadpool(_owned_next_action, database, settings, caller.user_id, nba_id)
+    empty_body: object = {} if settings.is_broken("empty_body_action_key") else None
     try:
-        action_key = _parse_action_key(await read_json(request, empty=None), settings)  # 3. body
+        action_key = _parse_action_key(await read_json(request, empty=empty_body), settings)  # 3. body
         response = await run_in_threadpool(  # 4. id, 5. idempotency, 6. run
             _run_execute,
             database,
@@ -470,15 +479,22 @@ async def execute(request: Request, nba_id: str) -> Response:
 # --- ops events -------------------------------------------------------------------
 
 
-def _events(database: Database, user_id: str, event_type: str | None, nba_id: str | None) -> Any:
+def _events(database: Database, settings: Settings, user_id: str, event_type: str | None, nba_id: str | None) -> Any:
     if (event_type is not None and not _storable(event_type)) or (nba_id is not None and not _storable(nba_id)):
         return []
-    query = select(OpsEvent).where(OpsEvent.user_id == user_id)
-    if event_type is not None:
+    query = select(OpsEvent)
+    if not settings.is_broken("events_all_users") and (
+        nba_id is None or not settings.is_broken("events_other_users_by_nba")
+    ):
+        query = query.where(OpsEvent.user_id == user_id)
+    if event_type is not None and not settings.is_broken("events_type_filter_ignored"):
         query = query.where(OpsEvent.type == event_type)
-    if nba_id is not None:
+    if nba_id is not None and not settings.is_broken("events_nba_filter_ignored"):
         query = query.where(OpsEvent.next_action_id == nba_id)
-    query = query.order_by(OpsEvent.at.desc(), OpsEvent.id.desc()).limit(EVENT_LIST_LIMIT)
+    if settings.is_broken("events_oldest_first"):
+        query = query.order_by(OpsEvent.at, OpsEvent.id).limit(EVENT_LIST_LIMIT)
+    else:
+        query = query.order_by(OpsEvent.at.desc(), OpsEvent.id.desc()).limit(EVENT_LIST_LIMIT)
     with database.read() as session:
         rows = list(session.execute(query).scalars())
         leads: dict[str, str] = {}
@@ -486,7 +502,12 @@ def _events(database: Database, user_id: str, event_type: str | None, nba_id: st
             nba_ids = {row.next_action_id for row in rows if row.next_action_id}
             found = session.execute(select(NextAction.id, NextAction.lead_id).where(NextAction.id.in_(nba_ids)))
             leads = {nba_id: lead_id for nba_id, lead_id in found}
-        return [event_json(row, leads.get(row.next_action_id or "")) for row in rows]
+        items = [event_json(row, leads.get(row.next_action_id or "")) for row in rows]
+        if settings.is_broken("event_carries_email"):
+            actor = session.get(User, user_id)
+            for item in items:
+                item["actor"] = actor.email if actor is not None else None
+        return items
 
 
 def _filter(request: Request, name: str) -> str | None:
@@ -502,6 +523,7 @@ async def list_events(request: Request) -> JSONResponse:
     items = await run_in_threadpool(
         _events,
         get_database(request),
+        get_settings(request),
         caller.user_id,
         _filter(request, "type"),
         _filter(request, "nextActionId"),
@@ -522,11 +544,28 @@ def _cron_authorized(request: Request, secret: str | None) -> bool:
     return hmac.compare_digest(value.strip().encode(), secret.encode())
 
 
+def _cron_authorized_broken(request: Request, settings: Settings) -> bool | None:
+    """The broken builds' way of checking the cron secret (None: the healthy check decides)."""
+    header = request.headers.get("authorization", "")
+    value = header.strip().partition(" ")[2].strip()
+    if settings.is_broken("cron_secret_prefix") and settings.cron_secret:
+        return value.startswith(settings.cron_secret)
+    if settings.is_broken("cron_accepts_user_token") and value:
+        return resolve_caller(get_database(request), value) is not None or None
+    if settings.is_broken("cron_wrong_secret_403") and value and not _cron_authorized(request, settings.cron_secret):
+        raise ApiError(403, "forbidden", "The cron secret is wrong.")
+    return None
+
+
 @router.post("/api/cron/background-jobs")
 async def background_jobs(request: Request) -> JSONResponse:
-    if not _cron_authorized(request, get_settings(request).cron_secret):
+    settings = get_settings(request)
+    broken_check = await run_in_threadpool(_cron_authorized_broken, request, settings) if settings.broken else None
+    if not (broken_check or _cron_authorized(request, settings.cron_secret)):
         raise unauthorized()
-    body = await run_in_threadpool(cron.run_background_jobs, get_database(request))
+    body = await run_in_threadpool(cron.run_background_jobs, get_database(request), settings)
+    if settings.is_broken("cron_no_processed_count"):
+        body.pop("processed", None)
     return JSONResponse(_with_null_error(body))
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select, text, update
 
 from refapp import idempotency, ratelimit, readings
 from refapp.actions import EVENT_RETRY_STUB, RETRY_JOB
+from refapp.config import Settings
 from refapp.db import Database, advisory_key
 from refapp.models import CronLock, Job, NextAction, OpsEvent, new_id
 from refapp.timeutil import epoch, utcnow
@@ -83,20 +84,21 @@ def cron_lock(database: Database) -> Any:
     return _pg_lock(database) if database.is_postgresql else _sqlite_lock(database)
 
 
-def _process(job: Job, database: Database, session: Any) -> str:
+def _process(job: Job, database: Database, session: Any, settings: Settings | None = None) -> str:
     if job.kind == RETRY_JOB:
         payload = json.loads(job.payload_json)
         nba_id = payload.get("nextActionId") if isinstance(payload, dict) else None
         nba = session.get(NextAction, nba_id) if isinstance(nba_id, str) else None
         if nba is None:
             return "failed"
+        lost_id = settings is not None and settings.is_broken("retry_event_without_next_action")
         session.add(
             OpsEvent(
                 id=new_id(),
                 user_id=nba.user_id,
                 type=EVENT_RETRY_STUB,
                 at=utcnow(),
-                next_action_id=nba.id,
+                next_action_id=None if lost_id else nba.id,
                 action_key=None if readings.other("retry_stub_nulls") else RETRY_JOB,
                 execution_id=None,
             )
@@ -106,28 +108,38 @@ def _process(job: Job, database: Database, session: Any) -> str:
     return "failed"
 
 
-def _process_one(database: Database) -> bool:
+def _process_one(database: Database, settings: Settings | None = None, seen: set[str] | None = None) -> bool:
     with database.write() as session:
         database.lock(session, "jobs")
         query = select(Job).where(Job.status == "queued").order_by(Job.created_at, Job.id).limit(1)
+        if seen:
+            query = query.where(Job.id.not_in(list(seen)))
         if database.is_postgresql:
             query = query.with_for_update(skip_locked=True)
         job = session.execute(query).scalar_one_or_none()
         if job is None:
             return False
-        job.status = _process(job, database, session)
+        outcome = _process(job, database, session, settings)
+        if seen is not None:
+            # The broken build forgets to save the job's new status: it stays queued for the next run.
+            seen.add(job.id)
+        else:
+            job.status = outcome
         job.processed_at = utcnow()
         return True
 
 
-def run_background_jobs(database: Database) -> dict[str, Any]:
+def run_background_jobs(database: Database, settings: Settings | None = None) -> dict[str, Any]:
     with cron_lock(database) as acquired:
         if not acquired:
             if readings.other("cron_skipped_null"):
                 return {"ok": True, "skipped": "locked", "processed": None}
             return {"ok": True, "skipped": "locked"}
         processed = 0
-        while processed < MAX_JOBS_PER_RUN and _process_one(database):
+        seen: set[str] | None = None
+        if settings is not None and settings.is_broken("cron_job_not_marked_done"):
+            seen = set()
+        while processed < MAX_JOBS_PER_RUN and _process_one(database, settings, seen):
             processed += 1
         ratelimit.purge(database)
         idempotency.purge(database)
