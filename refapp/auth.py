@@ -59,7 +59,9 @@ def request_token(connection: HTTPConnection) -> str | None:
     if header:
         scheme, _, value = header.strip().partition(" ")
         value = value.strip()
-        if scheme.lower() == "bearer" and value:
+        settings = getattr(connection.app.state, "settings", None)
+        exact = settings is not None and settings.is_broken("bearer_exact_case")
+        if (scheme == "Bearer" if exact else scheme.lower() == "bearer") and value:
             return value
     return cookie or None
 
