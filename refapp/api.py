@@ -106,8 +106,6 @@ _LOGIN_CACHE: dict[str, Caller] = {}
 @router.get("/api/health")
 async def health(request: Request) -> JSONResponse:
     settings = get_settings(request)
-    if settings.is_broken("health_needs_auth"):
-        await current_caller(request)
     body: dict[str, Any] = {
         "ok": True,
         "service": "refapp",
@@ -119,6 +117,8 @@ async def health(request: Request) -> JSONResponse:
         body["broken"] = settings.broken
     if readings.other("health_extra_fields"):
         body.update(version=__version__, time=iso(utcnow()))
+    if settings.is_broken("health_status_ok"):
+        body = {"status": "ok", **{k: v for k, v in body.items() if k != "ok"}}
     return JSONResponse(_with_null_error(body))
 
 

@@ -120,9 +120,9 @@ FAULTS: dict[str, Fault] = {
         (_AUTH + "test_auth_route_rejects_bad_credentials",),
     ),
     # --- 3. Health -----------------------------------------------------------------------
-    "health_needs_auth": Fault(
+    "health_status_ok": Fault(
         "3",
-        "GET /api/health is behind the auth wall (401 without a token)",
+        'GET /api/health answers 200 {"status": "ok"}, without "ok": true',
         (_HEALTH + "test_health_answers_ok_without_auth",),
     ),
     # --- 4. Test data --------------------------------------------------------------------
