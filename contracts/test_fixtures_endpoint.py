@@ -69,6 +69,12 @@ def test_each_call_is_isolated_and_titles_are_unique(api: httpx.Client) -> None:
     assert not seen & {n.id for n in second.next_actions}, "a call's data is isolated from others'"
 
 
+def test_unknown_fields_are_ignored(api: httpx.Client) -> None:
+    response = api.post(c.FIXTURES_PATH, json={"nextActions": 1, "note": "x", "extra": {"nested": [1]}})
+    body = c.expect_status(response, 201, "unknown extra request fields are ignored (section 1)")
+    c.parse_fixture(body, 1, response)
+
+
 BAD_BODIES: dict[str, bytes] = {
     "array": b"[]",
     "string": b'"x"',

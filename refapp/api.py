@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import traceback
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from fastapi import APIRouter
@@ -319,7 +319,14 @@ def _executions(database: Database, settings: Settings, user_id: str, nba_id: st
         rows = session.execute(
             select(Execution).where(which).order_by(Execution.started_at.desc(), Execution.finished_at.desc())
         ).scalars()
-        return [execution_json(row) for row in rows]
+        items = [execution_json(row) for row in rows]
+    if settings.is_broken("epoch_times"):
+        # Times as epoch milliseconds (what a JavaScript Date.getTime() gives), not ISO 8601.
+        for item in items:
+            for name in ("startedAt", "finishedAt"):
+                if isinstance(item.get(name), str):
+                    item[name] = round(datetime.fromisoformat(item[name].replace("Z", "+00:00")).timestamp() * 1000)
+    return items
 
 
 def _next_action_exists(database: Database, nba_id: str) -> bool:

@@ -32,6 +32,8 @@ def parse_fixture_request(body: object, broken: Callable[[str], bool] = _healthy
     """Validate the fixtures body; raises 400 invalid_body. `broken` is `Settings.is_broken`."""
     if not isinstance(body, dict):
         raise invalid_body()
+    if broken("fixtures_unknown_field_400") and set(body) - {"nextActions", "failingActions"}:
+        raise invalid_body("Only nextActions and failingActions may be sent.")
     default = 2 if broken("fixtures_default_2") else DEFAULT_NEXT_ACTIONS
     count: object = body.get("nextActions", default)
     if broken("fixtures_zero_default"):

@@ -53,6 +53,16 @@ FAULTS: dict[str, Fault] = {
         "login refuses a body with fields other than email and password (400 invalid_body)",
         (_CONVENTIONS + "test_login_ignores_unknown_fields",),
     ),
+    "fixtures_unknown_field_400": Fault(
+        "1",
+        "the fixtures endpoint refuses a body with fields other than nextActions and failingActions",
+        (_FIXTURES + "test_unknown_fields_are_ignored",),
+    ),
+    "epoch_times": Fault(
+        "1",
+        "the executions list gives startedAt and finishedAt as epoch milliseconds, not ISO 8601",
+        (_NEXT + "test_executions_list_holds_only_this_items_runs",),
+    ),
     "naive_times": Fault(
         "1",
         "GET /api/next-actions/{id} prints its times without an offset or Z",
