@@ -375,6 +375,8 @@ async def get_lead(request: Request, lead_id: str) -> JSONResponse:
     caller = await current_caller(request)
     any_owner = get_settings(request).is_broken("other_user_lead_visible")
     body = await run_in_threadpool(lambda: _lead(get_database(request), caller.user_id, lead_id, any_owner=any_owner))
+    if get_settings(request).is_broken("lead_score_string"):
+        body["score"] = str(body["score"])  # a NUMERIC column printed as text
     return JSONResponse(body)
 
 

@@ -95,6 +95,8 @@ def create_fixture(
             elif broken("titles_numbered"):
                 nba.title = f"Follow up {lead.name} #{number}"  # #1 is inside #10
         session.add_all(actions)
+        if broken("fixtures_welcome_item"):
+            session.add(new_next_action(lead))  # an onboarding item the answer does not list
     body: dict[str, Any] = {
         "user": {"email": email, "password": password},
         "lead": {"id": lead.id},
