@@ -224,9 +224,11 @@ def _list_next_actions(
     query = select(NextAction).where(NextAction.user_id == user_id, NextAction.status == status)
     if settings is not None and settings.is_broken("list_all_users"):
         query = select(NextAction).where(NextAction.status == status)
+    if settings is not None and settings.is_broken("no_status_lists_all") and status == "":
+        query = select(NextAction).where(NextAction.user_id == user_id)
     if settings is not None and settings.is_broken("done_excludes_snoozed"):
         query = query.where(or_(NextAction.snoozed_until.is_(None), NextAction.snoozed_until <= now))
-    if status == "queued" and not snoozed:
+    if status in ("queued", "") and not snoozed:
         query = query.where(or_(NextAction.snoozed_until.is_(None), NextAction.snoozed_until <= now))
     if readings.other("newest_first_next_actions"):
         query = query.order_by(NextAction.created_at.desc(), NextAction.id.desc())
@@ -250,11 +252,13 @@ async def list_next_actions(request: Request) -> JSONResponse:
         raise ApiError(400, "invalid_query", "status may be given once.")
     status = request.query_params.get("status", "queued")
     settings = get_settings(request)
+    if settings.is_broken("no_status_lists_all") and "status" not in request.query_params:
+        status = ""  # "no filter"; the snooze rule below still applies
     if settings.is_broken("status_case_insensitive"):
         status = status.lower()
     if settings.is_broken("empty_status_default"):
         status = status or "queued"
-    if status not in ("queued", "done"):
+    if status not in ("queued", "done") and not (status == "" and settings.is_broken("no_status_lists_all")):
         raise ApiError(400, "invalid_query", "status must be queued or done.")
     snoozed = settings.is_broken("list_snoozed")
     items = await run_in_threadpool(

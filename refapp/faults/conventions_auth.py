@@ -197,6 +197,11 @@ FAULTS: dict[str, Fault] = {
         "the queued list includes snoozed next actions",
         (_NEXT + "test_snoozed_item_is_hidden_from_queued_but_readable",),
     ),
+    "no_status_lists_all": Fault(
+        "5",
+        "without a status parameter the list holds done items too (the status filter only when given)",
+        (_NEXT + "test_done_list_holds_done_items_snoozed_or_not",),
+    ),
     "status_case_insensitive": Fault(
         "5",
         "status=QUEUED (another case) is accepted as queued instead of 400 invalid_query",
