@@ -36,6 +36,24 @@ def test_answers_are_json_with_a_date_header(api: httpx.Client, method: str, pat
 
 
 @pytest.mark.smoke
+def test_unknown_route_is_a_json_error_with_a_date(api: httpx.Client) -> None:
+    # Section 4 says a disabled fixtures endpoint "answers 404 like any unknown route"; section 1
+    # gives every error answer the error body. Its code is not named, so any string will do.
+    response = api.get("/api/contract-no-such-route")
+    assert response.status_code == 404, f"an unknown route answers 404 (sections 1, 4); got {c.describe(response)}"
+    _assert_json(response)
+    c.server_now(response)
+    body = response.json()
+    error = body.get("error") if isinstance(body, dict) else None
+    assert isinstance(body, dict) and body.get("ok") is False and isinstance(error, dict), (
+        f'every error body is {{"ok": false, "error": {{...}}}} (section 1); got {c.describe(response)}'
+    )
+    assert isinstance(error.get("code"), str) and isinstance(error.get("message"), str), (
+        f'"error" needs a string "code" and "message" (section 1); got {c.describe(response)}'
+    )
+
+
+@pytest.mark.smoke
 def test_error_answers_have_the_error_shape_and_a_clean_message(api: httpx.Client) -> None:
     response = api.get(c.NEXT_ACTIONS_PATH, headers=c.auth_headers("not-a-real-token"))
     c.assert_error(response, 401, "unauthorized", secrets=["not-a-real-token"])

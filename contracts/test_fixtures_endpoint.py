@@ -54,7 +54,8 @@ def test_creates_a_user_a_lead_and_n_queued_next_actions(api: httpx.Client, body
 
 
 def test_each_call_is_isolated_and_titles_are_unique(api: httpx.Client) -> None:
-    first = c.create_fixture(api, next_actions=5)
+    # Twelve in one call: a title numbered per call ("#1") would be inside another ("#10"-"#12").
+    first = c.create_fixture(api, next_actions=12)
     second = c.create_fixture(api, next_actions=5)
     assert first.email != second.email, "each call makes a brand-new user (section 4)"
     assert first.lead_id != second.lead_id, "each call makes its own lead (section 4)"
@@ -66,6 +67,12 @@ def test_each_call_is_isolated_and_titles_are_unique(api: httpx.Client) -> None:
     token = c.login(api, first.email, first.password)
     seen = {i["id"] for i in c.User(api, token, first.email, first.password).list_items()}
     assert not seen & {n.id for n in second.next_actions}, "a call's data is isolated from others'"
+
+
+def test_unknown_fields_are_ignored(api: httpx.Client) -> None:
+    response = api.post(c.FIXTURES_PATH, json={"nextActions": 1, "note": "x", "extra": {"nested": [1]}})
+    body = c.expect_status(response, 201, "unknown extra request fields are ignored (section 1)")
+    c.parse_fixture(body, 1, response)
 
 
 BAD_BODIES: dict[str, bytes] = {
@@ -111,6 +118,16 @@ def test_whitespace_only_body_is_empty_or_invalid_body(api: httpx.Client, case: 
         c.assert_error(response, 400, "invalid_body")
 
 
-def test_failing_actions_are_accepted(api: httpx.Client) -> None:
-    data = c.create_fixture(api, next_actions=2, failing_actions=["recompute_score", "mark_done"])
-    assert len(data.next_actions) == 2
+def test_failing_actions_make_those_actions_fail(api: httpx.Client) -> None:
+    user = c.fixtures_user(api, next_actions=2, failing_actions=["recompute_score", "mark_done"])
+    for ref, key in zip(user.fixture.next_actions, ("recompute_score", "mark_done"), strict=True):
+        response = user.execute(ref.id, key)
+        error = c.assert_error(response, 500, "execution_failed", secrets=user.secrets)
+        assert isinstance(error.get("executionId"), str), f"a 500 execution_failed names its executionId; got {error!r}"
+        # The simulated error's secret is in no answer, record or event (section 4).
+        for where, text in (
+            ("the next action", user.get(c.nba_path(ref.id)).text),
+            ("its executions", user.get(c.nba_path(ref.id) + "/executions").text),
+            ("the ops events", user.get(c.EVENTS_PATH, params={"nextActionId": ref.id}).text),
+        ):
+            c.assert_no_secret(text, user.secrets, where)

@@ -43,6 +43,18 @@ def test_executions_of_an_unexecuted_item_are_empty(reader: c.User) -> None:
     assert reader.executions(ref.id) == [], "a next action never executed has no Execution"
 
 
+def test_executions_list_holds_only_this_items_runs(fresh: c.User) -> None:
+    ran, other = c.need(fresh, 2)
+    body = c.expect_status(fresh.execute(ran.id, "run_risk_rules"), 200, "run_risk_rules on a queued item")
+    execution_id = body.get("executionId")
+    assert execution_id in {e["id"] for e in fresh.executions(ran.id)}, (
+        f"the execution {execution_id} is listed under its next action {ran.id} (section 5)"
+    )
+    assert execution_id not in {e["id"] for e in fresh.executions(other.id)}, (
+        f"the execution {execution_id} of {ran.id} must not be listed under another next action {other.id}"
+    )
+
+
 def test_lead_by_id(reader: c.User) -> None:
     lead = reader.lead(reader.fixture.lead_id)
     assert lead["id"] == reader.fixture.lead_id
@@ -81,5 +93,5 @@ def test_done_list_holds_done_items_snoozed_or_not(fresh: c.User) -> None:
         assert done[ref.id]["status"] == "done"
     for item in done.values():
         assert item["status"] == "done", f"the done list holds only done items; got {item!r}"
-    queued = {i["id"] for i in fresh.list_items("queued")}
-    assert not {plain.id, snoozed.id} & queued, "done items are not in the queued list"
+    queued = {i["id"] for i in fresh.list_items("queued")} | {i["id"] for i in fresh.list_items()}
+    assert not {plain.id, snoozed.id} & queued, "done items are not in the queued list, nor in the default one"

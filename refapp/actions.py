@@ -11,6 +11,7 @@ import json
 import logging
 import random
 import secrets
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -173,6 +174,16 @@ def apply_action(
     raise ValueError(f"unknown action key {action_key!r}")  # pragma: no cover
 
 
+def _failed_answer_message(settings: Settings, error: BaseException) -> str:
+    """The message of a 500 execution_failed answer (two broken builds put the error's own text in it)."""
+    if settings.is_broken("secret_in_answer"):
+        return f"The action failed: {error}"
+    if settings.is_broken("leak_traceback_500"):
+        # The key is redacted, but the trace is left in "for debugging".
+        return "".join(traceback.format_exception(error)).replace(FIXTURE_SECRET, "***")
+    return EXECUTION_FAILED_MESSAGE
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: int
@@ -297,7 +308,7 @@ def execute(
                     "ok": False,
                     "error": {
                         "code": "execution_failed",
-                        "message": EXECUTION_FAILED_MESSAGE,
+                        "message": _failed_answer_message(settings, error),
                         "executionId": None
                         if settings.is_broken("failed_answer_without_execution_id")
                         else execution_id,

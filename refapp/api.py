@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any
+import traceback
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from fastapi import APIRouter
 from sqlalchemy import delete, or_, select
@@ -70,7 +72,10 @@ async def read_json(request: Request, *, empty: object = _NO_BODY, whitespace_is
         return empty
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError) as exc:
+        if get_settings(request).is_broken("leak_parser_path"):
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            raise invalid_body(f"The request body is not valid JSON: {exc} ({where.filename}:{where.lineno})") from None
         raise invalid_body("The request body is not valid JSON.") from None
 
 
@@ -82,10 +87,17 @@ def _with_null_error(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def current_caller(request: Request) -> Caller:
-    caller = await run_in_threadpool(resolve_caller, get_database(request), request_token(request))
+    token = request_token(request)
+    caller = await run_in_threadpool(resolve_caller, get_database(request), token)
     if caller is None:
+        if token and get_settings(request).is_broken("leak_token_401"):
+            raise ApiError(401, "unauthorized", f"Unknown session token {token}.")
         raise unauthorized()
     return caller
+
+
+# The broken build `logged_out_events`: tokens remembered at login, which logout never forgets.
+_LOGIN_CACHE: dict[str, Caller] = {}
 
 
 # --- health -----------------------------------------------------------------------
@@ -105,6 +117,8 @@ async def health(request: Request) -> JSONResponse:
         body["broken"] = settings.broken
     if readings.other("health_extra_fields"):
         body.update(version=__version__, time=iso(utcnow()))
+    if settings.is_broken("health_status_ok"):
+        body = {"status": "ok", **{k: v for k, v in body.items() if k != "ok"}}
     return JSONResponse(_with_null_error(body))
 
 
@@ -138,23 +152,47 @@ def sign_in(database: Database, email: str, password: str) -> tuple[str, str] | 
     return token, user.id
 
 
+def _email_known(database: Database, email: str) -> bool:
+    with database.read() as session:
+        return session.execute(select(User.id).where(User.email == email.strip().lower())).first() is not None
+
+
 @router.post("/api/auth/login")
 async def login(request: Request) -> Response:
+    settings = get_settings(request)
     body = await read_json(request)
     if not isinstance(body, dict):
         raise invalid_body()
+    if settings.is_broken("login_unknown_field_400") and set(body) - {"email", "password"}:
+        raise invalid_body("Only email and password may be sent.")
     email, password = body.get("email"), body.get("password")
-    if not isinstance(email, str) or not isinstance(password, str):
+    checked = email if not settings.is_broken("login_nonstring_500") else ""  # email "is always a string"
+    if not isinstance(checked, str) or not isinstance(password, str):
         raise invalid_body("email and password must be strings.")
-    found = await run_in_threadpool(sign_in, get_database(request), email, password)
+    found = await run_in_threadpool(sign_in, get_database(request), cast(str, email), password)
     if found is None:
+        if settings.is_broken("leak_password_login"):
+            raise ApiError(401, "invalid_credentials", f"No account matches {email} with password {password}.")
+        if settings.is_broken("wrong_password_403") and await run_in_threadpool(
+            _email_known, get_database(request), str(email)
+        ):
+            raise ApiError(403, "wrong_password", "The password is wrong.")
         raise ApiError(401, "invalid_credentials", "The email or password is wrong.")
     token, user_id = found
+    if settings.is_broken("logged_out_events"):
+        _LOGIN_CACHE[token] = Caller(user_id=user_id, session_id="")
     answer: dict[str, Any] = {"ok": True, "token": token}
     if readings.other("login_extra_fields"):
         answer.update(user={"id": user_id}, expiresAt=None)
     response = JSONResponse(_with_null_error(answer))
     set_session_cookie(response, token, secure=request.url.scheme == "https")
+    for fault, cookie in (
+        ("cookie_no_httponly", f"session={token}; Path=/; SameSite=Lax"),
+        ("cookie_samesite_none", f"session={token}; HttpOnly; Path=/; SameSite=None"),
+        ("cookie_path_api", f"session={token}; HttpOnly; Path=/api; SameSite=Lax"),
+    ):
+        if settings.is_broken(fault):
+            response.headers["set-cookie"] = cookie
     return response
 
 
@@ -166,7 +204,9 @@ def _logout(database: Database, caller: Caller) -> None:
 @router.post("/api/auth/logout")
 async def logout(request: Request) -> Response:
     caller = await current_caller(request)
-    await run_in_threadpool(_logout, get_database(request), caller)
+    via_cookie = not request.headers.get("authorization")
+    if not (via_cookie and get_settings(request).is_broken("logout_cookie_survives")):
+        await run_in_threadpool(_logout, get_database(request), caller)
     if readings.other("logout_keeps_cookie"):
         return JSONResponse({"loggedOut": True})
     response = JSONResponse({"ok": True})
@@ -177,10 +217,18 @@ async def logout(request: Request) -> Response:
 # --- next actions and leads -------------------------------------------------------
 
 
-def _list_next_actions(database: Database, user_id: str, status: str, snoozed: bool) -> Any:
+def _list_next_actions(
+    database: Database, user_id: str, status: str, snoozed: bool, settings: Settings | None = None
+) -> Any:
     now = utcnow()
     query = select(NextAction).where(NextAction.user_id == user_id, NextAction.status == status)
-    if status == "queued" and not snoozed:
+    if settings is not None and settings.is_broken("list_all_users"):
+        query = select(NextAction).where(NextAction.status == status)
+    if settings is not None and settings.is_broken("no_status_lists_all") and status == "":
+        query = select(NextAction).where(NextAction.user_id == user_id)
+    if settings is not None and settings.is_broken("done_excludes_snoozed"):
+        query = query.where(or_(NextAction.snoozed_until.is_(None), NextAction.snoozed_until <= now))
+    if status in ("queued", "") and not snoozed:
         query = query.where(or_(NextAction.snoozed_until.is_(None), NextAction.snoozed_until <= now))
     if readings.other("newest_first_next_actions"):
         query = query.order_by(NextAction.created_at.desc(), NextAction.id.desc())
@@ -203,10 +251,19 @@ async def list_next_actions(request: Request) -> JSONResponse:
     if len(statuses) > 1 and readings.other("repeated_status_400"):
         raise ApiError(400, "invalid_query", "status may be given once.")
     status = request.query_params.get("status", "queued")
-    if status not in ("queued", "done"):
+    settings = get_settings(request)
+    if settings.is_broken("no_status_lists_all") and "status" not in request.query_params:
+        status = ""  # "no filter"; the snooze rule below still applies
+    if settings.is_broken("status_case_insensitive"):
+        status = status.lower()
+    if settings.is_broken("empty_status_default"):
+        status = status or "queued"
+    if status not in ("queued", "done") and not (status == "" and settings.is_broken("no_status_lists_all")):
         raise ApiError(400, "invalid_query", "status must be queued or done.")
-    snoozed = get_settings(request).is_broken("list_snoozed")
-    items = await run_in_threadpool(_list_next_actions, get_database(request), caller.user_id, status, snoozed)
+    snoozed = settings.is_broken("list_snoozed")
+    items = await run_in_threadpool(
+        _list_next_actions, get_database(request), caller.user_id, status, snoozed, settings
+    )
     return JSONResponse({"items": items})
 
 
@@ -216,6 +273,13 @@ def _owned_next_action(database: Database, settings: Settings, user_id: str, nba
     with database.read() as session:
         nba = session.get(NextAction, nba_id)
         if nba is None:
+            if settings.is_broken("leak_sql_404"):
+                raise ApiError(
+                    404,
+                    "not_found",
+                    f"No row for SELECT next_actions.id, next_actions.title FROM next_actions "  # noqa: S608 - a message
+                    f"WHERE next_actions.id = '{nba_id}'",
+                )
             raise not_found()
         if nba.user_id != user_id:
             if settings.is_broken("other_user_403"):
@@ -227,35 +291,73 @@ def _owned_next_action(database: Database, settings: Settings, user_id: str, nba
 @router.get("/api/next-actions/{nba_id}")
 async def get_next_action(request: Request, nba_id: str) -> JSONResponse:
     caller = await current_caller(request)
-    nba = await run_in_threadpool(
-        _owned_next_action, get_database(request), get_settings(request), caller.user_id, nba_id
-    )
-    return JSONResponse(next_action_json(nba))
+    settings = get_settings(request)
+    nba = await run_in_threadpool(_owned_next_action, get_database(request), settings, caller.user_id, nba_id)
+    body = next_action_json(nba)
+    if settings.is_broken("by_id_hides_snoozed") and nba.snoozed_until is not None:
+        until = nba.snoozed_until if nba.snoozed_until.tzinfo else nba.snoozed_until.replace(tzinfo=UTC)
+        if until > utcnow():
+            raise not_found()
+    if settings.is_broken("naive_times"):
+        # Printed from a naive datetime: no offset, no Z.
+        for name in ("snoozedUntil", "lastExecutedAt"):
+            if isinstance(body.get(name), str):
+                body[name] = body[name].removesuffix("Z").removesuffix("+00:00")
+    return JSONResponse(body)
 
 
 def _executions(database: Database, settings: Settings, user_id: str, nba_id: str) -> Any:
-    _owned_next_action(database, settings, user_id, nba_id)
+    if settings.is_broken("other_user_executions"):
+        with database.read() as session:
+            if session.get(NextAction, nba_id) is None:  # exists, whoever owns it
+                raise not_found()
+    else:
+        _owned_next_action(database, settings, user_id, nba_id)
+    which = Execution.next_action_id == nba_id
+    if settings.is_broken("executions_by_lead"):
+        lead_items = select(NextAction.id).where(
+            NextAction.lead_id == select(NextAction.lead_id).where(NextAction.id == nba_id).scalar_subquery()
+        )
+        which = Execution.next_action_id.in_(lead_items)
     with database.read() as session:
         order = (Execution.started_at.desc(), Execution.finished_at.desc())
         if settings.is_broken("executions_oldest_first"):
             order = (Execution.started_at.asc(), Execution.finished_at.asc())
-        rows = session.execute(select(Execution).where(Execution.next_action_id == nba_id).order_by(*order)).scalars()
-        return [execution_json(row) for row in rows]
+        rows = session.execute(select(Execution).where(which).order_by(*order)).scalars()
+        items = [execution_json(row) for row in rows]
+    if settings.is_broken("epoch_times"):
+        # Times as epoch milliseconds (what a JavaScript Date.getTime() gives), not ISO 8601.
+        for item in items:
+            for name in ("startedAt", "finishedAt"):
+                if isinstance(item.get(name), str):
+                    item[name] = round(datetime.fromisoformat(item[name].replace("Z", "+00:00")).timestamp() * 1000)
+    return items
+
+
+def _next_action_exists(database: Database, nba_id: str) -> bool:
+    if not _storable(nba_id, ID_LENGTH):
+        return False
+    with database.read() as session:
+        return session.get(NextAction, nba_id) is not None
 
 
 @router.get("/api/next-actions/{nba_id}/executions")
 async def list_executions(request: Request, nba_id: str) -> JSONResponse:
+    if get_settings(request).is_broken("executions_id_before_auth"):
+        known = await run_in_threadpool(_next_action_exists, get_database(request), nba_id)
+        if not known:
+            raise not_found()
     caller = await current_caller(request)
     items = await run_in_threadpool(_executions, get_database(request), get_settings(request), caller.user_id, nba_id)
     return JSONResponse({"items": items})
 
 
-def _lead(database: Database, user_id: str, lead_id: str) -> Any:
+def _lead(database: Database, user_id: str, lead_id: str, *, any_owner: bool = False) -> Any:
     if not _storable(lead_id, ID_LENGTH):
         raise not_found()
     with database.read() as session:
         lead = session.get(Lead, lead_id)
-        if lead is None or lead.user_id != user_id:
+        if lead is None or (lead.user_id != user_id and not any_owner):
             raise not_found()
         flags = list(
             session.execute(
@@ -276,7 +378,10 @@ def lead_view(database: Database, user_id: str, lead_id: str) -> dict[str, Any]:
 @router.get("/api/leads/{lead_id}")
 async def get_lead(request: Request, lead_id: str) -> JSONResponse:
     caller = await current_caller(request)
-    body = await run_in_threadpool(_lead, get_database(request), caller.user_id, lead_id)
+    any_owner = get_settings(request).is_broken("other_user_lead_visible")
+    body = await run_in_threadpool(lambda: _lead(get_database(request), caller.user_id, lead_id, any_owner=any_owner))
+    if get_settings(request).is_broken("lead_score_string"):
+        body["score"] = str(body["score"])  # a NUMERIC column printed as text
     return JSONResponse(body)
 
 
@@ -519,7 +624,9 @@ def _filter(request: Request, name: str) -> str | None:
 
 @router.get("/api/ops/events")
 async def list_events(request: Request) -> JSONResponse:
-    caller = await current_caller(request)
+    token = request_token(request)
+    cached = _LOGIN_CACHE.get(token or "") if get_settings(request).is_broken("logged_out_events") else None
+    caller = cached or await current_caller(request)
     items = await run_in_threadpool(
         _events,
         get_database(request),
@@ -574,6 +681,8 @@ async def background_jobs(request: Request) -> JSONResponse:
 
 @fixtures_router.post("/api/e2e/fixtures")
 async def create_fixtures(request: Request) -> JSONResponse:
-    count, failing = fixtures.parse_fixture_request(await read_json(request, empty={}, whitespace_is_empty=True))
-    body = await run_in_threadpool(fixtures.create_fixture, get_database(request), count, failing)
+    settings = get_settings(request)
+    body_in = await read_json(request, empty={}, whitespace_is_empty=True)
+    count, failing = fixtures.parse_fixture_request(body_in, settings.is_broken)
+    body = await run_in_threadpool(fixtures.create_fixture, get_database(request), count, failing, settings.is_broken)
     return JSONResponse(body, status_code=201)

@@ -53,13 +53,18 @@ def request_token(connection: HTTPConnection) -> str | None:
     """The bearer token of a request: Authorization: Bearer first, then the cookie (the other
     reading: the cookie first)."""
     cookie = connection.cookies.get(SESSION_COOKIE)
+    settings = getattr(connection.app.state, "settings", None)
+    if settings is not None and settings.is_broken("cookie_ignored") and connection.url.path.startswith("/api/"):
+        cookie = None  # "the API is for bearer clients": the cookie is read by the pages only
     if cookie and readings.other("cookie_wins"):
         return cookie
     header = connection.headers.get("authorization")
     if header:
         scheme, _, value = header.strip().partition(" ")
         value = value.strip()
-        if scheme.lower() == "bearer" and value:
+        settings = getattr(connection.app.state, "settings", None)
+        exact = settings is not None and settings.is_broken("bearer_exact_case")
+        if (scheme == "Bearer" if exact else scheme.lower() == "bearer") and value:
             return value
     return cookie or None
 

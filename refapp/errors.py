@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from refapp import readings
@@ -85,14 +85,23 @@ _HTTP_CODES = {
 }
 
 
-async def _api_error(_request: Request, exc: Exception) -> Response:
+def _is_broken(request: Request, name: str) -> bool:
+    settings = getattr(request.app.state, "settings", None)
+    return settings is not None and bool(settings.is_broken(name))
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    if exc.status == 404 and _is_broken(request, "error_ok_missing"):
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=404)
     return error_response(exc.status, exc.code, exc.message, headers=exc.headers, extra=exc.extra)
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 404 and _is_broken(request, "text_404"):
+        return PlainTextResponse("Not Found", status_code=404)
     headers = dict(exc.headers or {})
     if status == 405 and readings.other("wrong_method_404"):
         status, headers = 404, {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,22 +24,33 @@ MAX_NEXT_ACTIONS = 50
 SEED_QUEUED = 3
 
 
-def parse_fixture_request(body: object) -> tuple[int, list[str]]:
-    """Validate the fixtures body; raises 400 invalid_body."""
+def _healthy(_name: str) -> bool:
+    return False
+
+
+def parse_fixture_request(body: object, broken: Callable[[str], bool] = _healthy) -> tuple[int, list[str]]:
+    """Validate the fixtures body; raises 400 invalid_body. `broken` is `Settings.is_broken`."""
     if not isinstance(body, dict):
         raise invalid_body()
-    count: object = body.get("nextActions", DEFAULT_NEXT_ACTIONS)
+    if broken("fixtures_unknown_field_400") and set(body) - {"nextActions", "failingActions"}:
+        raise invalid_body("Only nextActions and failingActions may be sent.")
+    default = 2 if broken("fixtures_default_2") else DEFAULT_NEXT_ACTIONS
+    count: object = body.get("nextActions", default)
+    if broken("fixtures_zero_default"):
+        count = body.get("nextActions") or default  # 0 is falsy: it becomes the default
     if isinstance(count, float) and count.is_integer() and readings.other("integral_float_count"):
         count = int(count)
-    if isinstance(count, bool) or not isinstance(count, int):
+    if (isinstance(count, bool) and not broken("fixtures_bool_count")) or not isinstance(count, int):
         raise invalid_body("nextActions must be an integer from 1 to 50.")
-    if not 1 <= count <= MAX_NEXT_ACTIONS:
+    if not 1 <= count <= MAX_NEXT_ACTIONS + (1 if broken("fixtures_51_accepted") else 0):
         raise invalid_body("nextActions must be an integer from 1 to 50.")
     failing: object = body.get("failingActions", [])
     if not isinstance(failing, list):
         raise invalid_body("failingActions must be an array of action keys.")
     keys: list[str] = []
     for key in failing:
+        if isinstance(key, str) and key not in ACTION_KEYS and broken("fixtures_unknown_key_dropped"):
+            continue
         if not isinstance(key, str) or key not in ACTION_KEYS:
             raise invalid_body("failingActions must be an array of action keys.")
         if key not in keys:
@@ -61,7 +73,9 @@ def _new_lead(user: User) -> Lead:
     )
 
 
-def create_fixture(database: Database, count: int, failing: list[str]) -> dict[str, Any]:
+def create_fixture(
+    database: Database, count: int, failing: list[str], broken: Callable[[str], bool] = _healthy
+) -> dict[str, Any]:
     """A brand-new user, one lead and `count` queued next actions."""
     token = secrets.token_hex(8)
     email = f"e2e-{token}@fixtures.example.test"
@@ -74,8 +88,15 @@ def create_fixture(database: Database, count: int, failing: list[str]) -> dict[s
         lead = _new_lead(user)
         session.add(lead)
         session.flush()
-        actions = [new_next_action(lead, failing=failing) for _ in range(count)]
+        actions = [new_next_action(lead, failing=[] if broken("failing_ignored") else failing) for _ in range(count)]
+        for number, nba in enumerate(actions, start=1):
+            if broken("titles_reused"):
+                nba.title = f"Follow up [fixture item {number}]"  # unique in a call, the same in every call
+            elif broken("titles_numbered"):
+                nba.title = f"Follow up {lead.name} #{number}"  # #1 is inside #10
         session.add_all(actions)
+        if broken("fixtures_welcome_item"):
+            session.add(new_next_action(lead))  # an onboarding item the answer does not list
     body: dict[str, Any] = {
         "user": {"email": email, "password": password},
         "lead": {"id": lead.id},

@@ -30,10 +30,12 @@ from contracts.api.errors import (
     FIXTURE_SECRET,
     assert_error,
     assert_no_secret,
+    check_answer,
     describe,
     expect_status,
     find_leaks,
     json_body,
+    request_secrets,
 )
 from contracts.api.shapes import (
     ACTION_KEYS,
@@ -97,6 +99,7 @@ __all__ = [
     "assert_near",
     "assert_no_secret",
     "auth_headers",
+    "check_answer",
     "client",
     "contract_retry_after",
     "cookie_headers",
@@ -116,6 +119,7 @@ __all__ = [
     "parse_retry_after",
     "parse_time",
     "race",
+    "request_secrets",
     "send_with_retry",
     "server_now",
     "shared_user",

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from contracts.api.errors import check_answer
+
 DEFAULT_TIMEOUT = 15.0
 
 FIXTURES_PATH = "/api/e2e/fixtures"
@@ -36,6 +38,10 @@ def client(base_url: str, **kw: Any) -> httpx.Client:
     The client never stores cookies a response sets (a login's `session` cookie included), so a
     request is authenticated only by what the test sends: `auth_headers(token)` or
     `cookie_headers(token)`. `base_url` may end with a slash or not.
+
+    Every answer passes `errors.check_answer` (a response hook): the section 1 rules on error
+    answers (a `Date` header; no stack trace, SQL, file path, password, token or secret in the
+    message; no echo of the request's credentials) hold for every request the suite sends.
     """
     jar = http.cookiejar.CookieJar(policy=_RejectAllCookies())
     options: dict[str, Any] = {
@@ -44,6 +50,9 @@ def client(base_url: str, **kw: Any) -> httpx.Client:
         "follow_redirects": False,
         "cookies": jar,  # a CookieJar is used as is (httpx would copy a Cookies into a default jar)
     }
+    hooks = dict(kw.pop("event_hooks", None) or {})
+    hooks["response"] = [check_answer, *hooks.get("response", [])]
+    options["event_hooks"] = hooks
     options.update(kw)
     return httpx.Client(base_url=base_url.rstrip("/") + "/", **options)
 

@@ -174,16 +174,64 @@ def test_assert_error_rejects_a_body_that_is_not_json() -> None:
 
 
 LEAKY_MESSAGES = {
+    # stack traces, of any runtime
     "python-traceback": 'Traceback (most recent call last):\n  File "/srv/app/views.py", line 3, in run',
+    "python-frame-only": 'boom: File "app.py", line 12, in handler',
     "node-stack": "TypeError: x is undefined\n    at run (/app/.next/server/route.js:12:7)",
     "node-frame": "failed at Object.handler (webpack-internal:///./pages/api/x.ts:4:11)",
+    "java-frame": "NullPointerException at com.acme.nba.Service.run(Service.java:42)",
+    "java-native": "failed at sun.reflect.NativeMethodAccessorImpl.invoke0(Native Method)",
+    "ruby-frame": "undefined method from app/models/lead.rb:17:in `score'",
+    "go-panic": "panic: runtime error: index out of range [3] with length 3",
+    "php-frame": "#0 index(12): handle()",
+    "file-and-line": "error in handler.go:88",
+    # SQL, in statement shape or from a driver
     "sql-select": "SELECT id, title FROM next_actions WHERE id = 'x'",
+    "sql-select-star-lower": "query failed: select * from next_actions where id = $1",
+    "sql-sqlalchemy-style": "SELECT next_actions.id, next_actions.title \n"
+    "FROM next_actions \nWHERE next_actions.id = ?",
+    "sql-select-lower-where": "no row for select title from leads where id = 'x'",
     "sql-insert": "could not INSERT INTO executions",
+    "sql-insert-lower": "insert into executions (id) values (1) failed",
+    "sql-update": "UPDATE next_actions SET status = 'done'",
+    "sql-update-lower": "update next_actions set status = 'done' failed",
+    "sql-delete": "DELETE FROM sessions",
+    "sql-where-only": "no match for WHERE user_id = 7",
+    "sql-ddl": "DROP TABLE leads",
     "sqlite-error": "sqlite3.OperationalError: database is locked",
     "pg-error": "duplicate key value violates unique constraint",
+    "pg-constraint": 'insert violates foreign key constraint "fk_lead"',
+    "sqlstate": "SQLSTATE[23000]: integrity",
+    "mysql-code": "ER_DUP_ENTRY for key 'PRIMARY'",
+    "prisma": "PrismaClientKnownRequestError: unique failed",
+    "oracle": "ORA-00942 table does not exist",
+    # file paths, in any folder
     "unix-path": "cannot open /var/lib/app/data.db",
+    "unix-path-any-folder": "cannot load /mnt/builds/nba/config",
+    "unix-path-unknown-root": "loaded from /zz9/plural/z/alpha",
+    "unix-path-in-quotes": "cannot read '/data/nba/keys'",
+    "home-path": "see ~/nba/settings",
+    "dotted-relative-path": "failed in ../lib/actions",
     "source-file": "error in src/lib/actions.ts",
+    "config-file": "missing key in config/settings.yaml",
     "windows-path": "cannot read C:\\app\\config.json",
+    "windows-share": "cannot read \\\\fileserver\\nba\\keys",
+    "file-url": "see file:///opt/nba/app",
+    # passwords
+    "password-assignment": "login failed for a@example.com with password=hunter2",
+    "password-json": 'bad body {"email": "a@example.com", "password": "hunter2"}',
+    "pwd-assignment": "auth failed: pwd = letmein",
+    # tokens and keys
+    "bearer-token": "rejected Authorization: Bearer 9f8e7d6c5b4a39281706",
+    "jwt": "bad token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl",
+    "long-hex": "unknown session 0123456789abcdef0123456789abcdef0123456789abcdef",
+    "long-base64url": "unknown session k3J9_xQ2pLm8ZvB7nR4tW1yE6uA0sD5fG-hHjKlM",
+    "token-assignment": "session expired: token=ab12cd34ef56",
+    "api-key-assignment": "upstream rejected api_key: x1y2z3w4v5",
+    "stripe-live-key": "upstream said: sk_live_4eC39HqLyjWDarjtT1zdp7dc rejected",
+    "stripe-test-key": "upstream said: sk_test_abc123 rejected",
+    "github-token": "push failed: ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    "aws-key": "denied for AKIAIOSFODNN7EXAMPLE",
     "fixture-secret": "upstream said: sk_live_FIXTURE_SECRET rejected",
 }
 
@@ -204,15 +252,118 @@ def test_assert_error_catches_a_caller_secret_anywhere_in_the_body() -> None:
 @pytest.mark.parametrize(
     "message",
     [
+        # The reference app's own messages, in both readings (the message text is free).
         "Not found.",
+        "Authentication is required.",
+        "The email or password is wrong.",
+        "email and password must be strings.",
+        "Refused (invalid_credentials): The email or password is wrong.",
+        "The request body must be sent as application/json.",
+        "nextActions must be an integer from 1 to 50.",
+        "failingActions must be an array of action keys.",
+        "status must be queued or done.",
+        "Idempotency-Key must be 1 to 255 characters.",
+        "Something went wrong inside the service.",
+        # Free text another implementation may well send.
         "No next action /api/next-actions/abc for you",
+        "Sign in again at /login, then open /next-actions or /leads/42.",
         "The action failed (upstream timeout). Select another action from the list.",
+        "Please select one from the list, or update your session and try again.",
+        "Delete from the queue is not allowed; insert a valid actionKey.",
         "Built with Next.js",
         "Invalid body: expected a JSON object",
+        "Wrong password or email; passwords are case-sensitive.",
+        "Bearer authentication required (token missing or expired).",
+        "The session token is invalid or expired.",
+        "Token: missing",
+        "Content-Type must be application/json and/or text/plain, 1/2 of N/A",
+        "Retry at https://example.com/help/errors later.",
+        "next action 3f2a0c1e9b8d4a7f8e6d5c4b3a291807 not found",  # a 32-hex id, not a secret
+        "next action 3f2a0c1e-9b8d-4a7f-8e6d-5c4b3a291807 not found",  # a UUID
+        "lead 100000000000000000000000000042 not found",  # a numeric id
+        "executionId is clx1b2c3d4e5f6g7h8i9j0k1l",  # a cuid
+        "IdempotencyKeyReusedWithAnotherAction",
     ],
 )
 def test_find_leaks_leaves_ordinary_messages_alone(message: str) -> None:
     assert c.find_leaks(message) == []
+
+
+def _hooked(status: int, body: object, request: httpx.Request, **headers: str) -> httpx.Response:
+    response = httpx.Response(status, json=body, headers={"Date": DATE, **headers}, request=request)
+    return response
+
+
+def test_check_answer_passes_a_clean_error_and_any_success() -> None:
+    request = httpx.Request("GET", f"{BASE}/api/next-actions", headers={"Authorization": "Bearer tok-1234567890"})
+    c.check_answer(_hooked(401, {"ok": False, "error": {"code": "unauthorized", "message": "No."}}, request))
+    # A success may carry what an error may not (a login answers the token it made).
+    c.check_answer(_hooked(200, {"ok": True, "token": "tok-1234567890"}, request))
+
+
+def test_check_answer_needs_a_date_on_errors() -> None:
+    request = httpx.Request("GET", f"{BASE}/api/leads/x")
+    response = httpx.Response(
+        404, json={"ok": False, "error": {"code": "not_found", "message": "No."}}, request=request
+    )
+    with pytest.raises(AssertionError, match="Date"):
+        c.check_answer(response)
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "message"),
+    [
+        ({"Authorization": "Bearer unknown-4f1c2b9a"}, None, "Unknown token unknown-4f1c2b9a."),
+        ({"authorization": "bearer unknown-4f1c2b9a"}, None, "no session for unknown-4f1c2b9a"),
+        ({"Cookie": "session=zq81-unknown-token"}, None, "cookie zq81-unknown-token is dead"),
+        ({}, {"email": "a@example.com", "password": "correct horse"}, "wrong: correct horse"),
+    ],
+    ids=["bearer", "bearer-lower", "cookie", "password"],
+)
+def test_check_answer_catches_an_echo_of_the_requests_credentials(
+    headers: dict[str, str], body: object, message: str
+) -> None:
+    request = httpx.Request("POST", f"{BASE}/api/auth/login", headers=headers, json=body)
+    response = _hooked(401, {"ok": False, "error": {"code": "unauthorized", "message": message}}, request)
+    with pytest.raises(AssertionError, match=r"secret|credentials"):
+        c.check_answer(response)
+
+
+def test_check_answer_ignores_short_request_values() -> None:
+    # "pw" is too short to tell from text: "pw" inside another word is no echo.
+    request = httpx.Request("POST", f"{BASE}/api/auth/login", json={"email": "a@example.com", "password": "pw"})
+    c.check_answer(_hooked(400, {"ok": False, "error": {"code": "invalid_body", "message": "pwned? no."}}, request))
+
+
+def test_check_answer_catches_the_fixture_secret_in_any_answer() -> None:
+    request = httpx.Request("GET", f"{BASE}/api/next-actions/x")
+    with pytest.raises(AssertionError, match="fixtures' secret"):
+        c.check_answer(_hooked(200, {"lastExecutionErrorMessage": "sk_live_FIXTURE_SECRET"}, request))
+
+
+def test_check_answer_searches_a_body_without_a_message_whole() -> None:
+    request = httpx.Request("GET", f"{BASE}/api/next-actions/x")
+    page = httpx.Response(
+        500,
+        text='<pre>Traceback (most recent call last):\n  File "/srv/x.py", line 1</pre>',
+        headers={"Date": DATE},
+        request=request,
+    )
+    with pytest.raises(AssertionError, match="stack trace"):
+        c.check_answer(page)
+
+
+@respx.mock(base_url=BASE)
+def test_every_client_checks_every_answer(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get("/api/leads/x").mock(
+        return_value=httpx.Response(
+            404,
+            json={"ok": False, "error": {"code": "not_found", "message": "SELECT * FROM leads WHERE id = 'x'"}},
+            headers={"Date": DATE},
+        )
+    )
+    with c.client(BASE) as client, pytest.raises(AssertionError, match="SQL"):
+        client.get("/api/leads/x")
 
 
 # --------------------------------------------------------------------------- client and helpers
@@ -245,7 +396,7 @@ def test_client_keeps_no_cookie_and_follows_no_redirect(respx_mock: respx.MockRo
 @respx.mock(base_url=BASE)
 def test_fixtures_available_probes_without_creating(respx_mock: respx.MockRouter) -> None:
     route = respx_mock.post("/api/e2e/fixtures").mock(
-        side_effect=[_error(400, "invalid_body"), httpx.Response(404, json={"ok": False})]
+        side_effect=[_error(400, "invalid_body"), _error(404, "not_found")]
     )
     with c.client(BASE) as client:
         assert c.fixtures_available(client) is True
