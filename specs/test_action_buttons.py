@@ -28,5 +28,5 @@ def test_each_button_runs_its_own_action(page: Page, sign_in: MakeAccount) -> No
     for nba, key in zip(me.next_actions, keys, strict=True):
         ran_before = len(me.user.executions(nba.id))
         act(page, me, nba, key)
-        newest = wait_for_executions(me, nba.id, ran_before + 1)[0]
+        newest = wait_for_executions(page, me, nba.id, ran_before + 1)[0]
         assert newest["actionKey"] == key, f"the {LABELS[key]!r} button on {nba.title!r} ran {newest}"

@@ -86,9 +86,9 @@ def test_a_failed_action_runs_again_on_the_next_click(page: Page, sign_in: MakeA
     open_queue(page, nba.title)
     run_action(page, nba.title, "recompute_score")
     expect_failed(page)
-    wait_for_executions(me, nba.id, 1)
+    wait_for_executions(page, me, nba.id, 1)
     expect(button(page, nba.title, "recompute_score")).to_be_enabled()
 
     run_action(page, nba.title, "recompute_score")
-    executions = wait_for_executions(me, nba.id, 2)
+    executions = wait_for_executions(page, me, nba.id, 2)
     assert [e["status"] for e in executions] == ["failed", "failed"], executions
