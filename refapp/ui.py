@@ -42,6 +42,190 @@ ACTION_LABELS: tuple[tuple[str, str], ...] = (
     ("retry_failed_deliveries", "Retry failed deliveries"),
 )
 
+# The broken builds of section 9 (refapp/faults/ui.py): each replaces one piece of a page's
+# script or markup with a plausible wrong version. The text to replace must be there, so an
+# edit of the page cannot silently heal a fault (the build then refuses to serve the page).
+Patches = tuple[tuple[str, str], ...]
+
+_EXECUTE_CALL = """const r = await api("POST", "/api/next-actions/" + encodeURIComponent(id) + "/execute",
+                        { actionKey: key }, { "Idempotency-Key": uuid() });"""
+
+_NEXT_ACTIONS_FAULTS: dict[str, Patches] = {
+    # A 5xx is taken for a transient error and sent once more, with a new key.
+    "ui_failure_resends": (
+        (
+            _EXECUTE_CALL,
+            _EXECUTE_CALL.replace("const r", "let r")
+            + """
+    if (r.status >= 500) {
+      r = await api("POST", "/api/next-actions/" + encodeURIComponent(id) + "/execute",
+                    { actionKey: key }, { "Idempotency-Key": uuid() });
+    }""",
+        ),
+    ),
+    # The button is only marked busy, not disabled; a click landing during a run is kept and,
+    # when that run failed, sent as a retry (a run that succeeded drops it).
+    "ui_click_during_failure_retried": (
+        ("const running = new Set();", "const running = new Set();\nconst again = new Set();"),
+        ("if (running.has(token) || button.disabled) return;", "if (running.has(token)) { again.add(token); return; }"),
+        ("  button.disabled = true;\n  button.setAttribute", "  button.setAttribute"),
+        (
+            _EXECUTE_CALL,
+            _EXECUTE_CALL.replace("const r", "let r")
+            + """
+    while (r.status >= 500 && again.delete(token)) {
+      r = await api("POST", "/api/next-actions/" + encodeURIComponent(id) + "/execute",
+                    { actionKey: key }, { "Idempotency-Key": uuid() });
+    }""",
+        ),
+        ("    running.delete(token);\n", "    running.delete(token);\n    again.delete(token);\n"),
+    ),
+    # "It ran" is taken for "it succeeded": any answer naming an execution counts, and a 500
+    # execution_failed names one in its error.
+    "ui_failure_as_success": (
+        (
+            "ok = r.status === 200 && r.data && r.data.ok === true;",
+            "ok = Boolean(r.data && (r.data.executionId || (r.data.error && r.data.error.executionId)));",
+        ),
+    ),
+    # Every message goes to the status region, failures included.
+    "ui_failure_in_status": (("say(ok, ok ? `${label} succeeded`", "say(true, ok ? `${label} succeeded`"),),
+    # Optimistic: "succeeded" shows on the click, before the answer (a failure replaces it later).
+    "ui_optimistic_success": (
+        (
+            '  button.setAttribute("aria-busy", "true");\n',
+            '  button.setAttribute("aria-busy", "true");\n  say(true, `${label} succeeded`);\n',
+        ),
+    ),
+    # The failure path returns before the button is enabled again: it cannot be clicked twice.
+    "ui_failure_keeps_button_disabled": (
+        (
+            "    button.disabled = false;\n    button.removeAttribute",
+            "    if (ok) button.disabled = false;\n    button.removeAttribute",
+        ),
+    ),
+    # The key is derived from the item and the action "so that clicks are safe": a second
+    # click on the same button is a replay and runs nothing.
+    "ui_key_per_button": (('{ "Idempotency-Key": uuid() }', '{ "Idempotency-Key": `${id}:${key}` }'),),
+    # The queue also lists the done items (to undo them, say).
+    "ui_lists_done_items": (
+        (
+            'const r = await api("GET", "/api/next-actions?status=queued");\n',
+            'const r = await api("GET", "/api/next-actions?status=queued");\n'
+            '  const d = await api("GET", "/api/next-actions?status=done");\n'
+            "  if (r.status === 200 && d.status === 200 && r.data && d.data && Array.isArray(r.data.items)) {\n"
+            "    r.data.items = r.data.items.concat(d.data.items || []);\n"
+            "  }\n",
+        ),
+    ),
+    # The page is served without a session; its script reports the 401 instead of redirecting.
+    "ui_next_actions_no_redirect": (
+        (
+            'const r = await api("GET", "/api/next-actions?status=queued");\n'
+            "  if (r.status === 401) { toLogin(); return; }",
+            'const r = await api("GET", "/api/next-actions?status=queued");\n'
+            '  if (r.status === 401) { say(false, "Loading next actions failed: sign in first."); return; }',
+        ),
+    ),
+    # The list has a heading above it but no accessible name.
+    "ui_list_unnamed": (('<ul id="items" class="items" aria-label="Next actions"', '<ul id="items" class="items"'),),
+    # No guard at all: the button stays enabled while running, and every click sends a request.
+    "ui_no_click_guard": (
+        ("  if (running.has(token) || button.disabled) return;\n", ""),
+        ("  button.disabled = true;\n  button.setAttribute", "  button.setAttribute"),
+    ),
+    # The success message does not say "succeeded".
+    "ui_success_not_said": (("say(ok, ok ? `${label} succeeded`", "say(ok, ok ? `${label}: done`"),),
+    # The queue renders the items it showed last time (sessionStorage) besides the fetched ones,
+    # for an instant first paint, and never drops them: a done or snoozed item stays listed.
+    "ui_cached_items_kept": (
+        (
+            "  const seen = new Set();\n  const current",
+            "  const fetched = new Set(r.data.items.map((i) => i.id));\n"
+            '  const cached = JSON.parse(sessionStorage.getItem("queue") || "[]");\n'
+            "  r.data.items = r.data.items.concat(cached.filter((i) => !fetched.has(i.id)));\n"
+            '  sessionStorage.setItem("queue", JSON.stringify(r.data.items));\n'
+            "  const seen = new Set();\n  const current",
+        ),
+    ),
+}
+
+_LOGIN_FAULTS: dict[str, Patches] = {
+    # A successful sign-in says so and stays on the form.
+    "ui_login_no_redirect": (("window.location.assign(%(next)s);", 'say(true, "Signed in.");'),),
+    # The wrong-password message goes to the status region, not an alert.
+    "ui_login_failure_not_alert": (
+        (
+            'say(false, "Sign-in failed: wrong email or password.")',
+            'say(true, "Sign-in failed: wrong email or password.")',
+        ),
+    ),
+    # The button reads "Log in".
+    "ui_login_button_label": (('<button type="submit">Sign in</button>', '<button type="submit">Log in</button>'),),
+    # The fields carry placeholders instead of labels.
+    "ui_login_placeholders": (
+        ('<label for="email">Email</label>\n', ""),
+        ('<label for="password">Password</label>\n', ""),
+        ('type="email" autocomplete', 'type="email" placeholder="Email" autocomplete'),
+        ('type="password" autocomplete', 'type="password" placeholder="Password" autocomplete'),
+    ),
+}
+
+_LEAD_FAULTS: dict[str, Patches] = {
+    # The page is served without a session; its script shows a 401 as "not found".
+    "ui_lead_no_redirect": (("if (r.status === 401) { toLogin(); return; }\n", ""),),
+    # The level-1 heading says "Lead"; the name is a paragraph beneath it.
+    "ui_lead_name_not_heading": (
+        (
+            'main.append(el("h1", {}, lead.name));',
+            'main.append(el("h1", {}, "Lead"));\n  main.append(el("p", { class: "name" }, lead.name));',
+        ),
+    ),
+    # The flags' list has a heading above it but no accessible name.
+    "ui_flags_unnamed": (('el("ul", { "aria-label": "Risk flags" })', 'el("ul", {})'),),
+    # Flags are shown humanised ("no recent contact"), without their codes.
+    "ui_flag_codes_humanised": (
+        ("`${flag.code} (${flag.severity})`", '`${flag.code.replace(/_/g, " ")} (${flag.severity})`'),
+    ),
+}
+
+#: Section 6's labels, broken: "Recompute score" and "Run risk rules" send each other's key.
+_SWAPPED_LABELS: tuple[tuple[str, str], ...] = tuple(
+    (
+        {"recompute_score": "run_risk_rules", "run_risk_rules": "recompute_score"}.get(key, key),
+        label,
+    )
+    for key, label in ACTION_LABELS
+)
+#: Section 6's labels, broken: "Mark done" is an icon whose accessible name is the icon.
+_ICON_LABELS: tuple[tuple[str, str], ...] = tuple(
+    (key, "\u2713" if key == "mark_done" else label) for key, label in ACTION_LABELS
+)
+
+
+def _broken(request: Request, faults: dict[str, Patches], *texts: str) -> list[str]:
+    """`texts` with the patches of the broken build this app runs, if it is one of `faults`."""
+    settings = api.get_settings(request)
+    patched = list(texts)
+    for name, patches in faults.items():
+        if not settings.is_broken(name):
+            continue
+        for old, new in patches:
+            if not any(old in text for text in patched):
+                raise RuntimeError(f"broken build {name!r}: the page no longer holds {old!r}")
+            patched = [text.replace(old, new) for text in patched]
+    return patched
+
+
+def _broken_labels(request: Request) -> tuple[tuple[str, str], ...]:
+    settings = api.get_settings(request)
+    if settings.is_broken("ui_swapped_actions"):
+        return _SWAPPED_LABELS
+    if settings.is_broken("ui_mark_done_icon_only"):
+        return _ICON_LABELS
+    return ACTION_LABELS
+
+
 _CSS = """
 :root { color-scheme: light dark; font-family: system-ui, sans-serif; line-height: 1.45; }
 body { max-width: 52rem; margin: 0 auto; padding: 1rem; }
@@ -452,18 +636,19 @@ def login_page(request: Request) -> Response:
 <button type="submit">Sign in</button>
 </form>
 </main>"""
-    return _page("Sign in", body, _LOGIN_JS % {"next": json.dumps(next_path)}, private=False)
+    body, script = _broken(request, _LOGIN_FAULTS, body, _LOGIN_JS)
+    return _page("Sign in", body, script % {"next": json.dumps(next_path)}, private=False)
 
 
 @router.get(NEXT_ACTIONS_PATH, response_model=None)
 def next_actions_page(request: Request) -> Response:
     user_id = session_user_id(request)
-    if user_id is None:
+    if user_id is None and not api.get_settings(request).is_broken("ui_next_actions_no_redirect"):
         return _to_login(request)
-    if readings.other("ui_server_rendered"):
+    if readings.other("ui_server_rendered") and user_id is not None:
         return _rendered_next_actions(request, user_id)
     # Inside <script>: no "</" may close the element early (the labels have none today).
-    labels = json.dumps([list(pair) for pair in ACTION_LABELS]).replace("</", "<\\/")
+    labels = json.dumps([list(pair) for pair in _broken_labels(request)]).replace("</", "<\\/")
     body = """<header>
 <h1 tabindex="-1">Next actions</h1>
 <button type="button" id="sign-out">Sign out</button>
@@ -472,7 +657,8 @@ def next_actions_page(request: Request) -> Response:
 <ul id="items" class="items" aria-label="Next actions" aria-busy="true"></ul>
 <p id="empty" hidden>Nothing is queued.</p>
 </main>"""
-    return _page("Next actions", body, _NEXT_ACTIONS_JS % {"labels": labels})
+    body, script = _broken(request, _NEXT_ACTIONS_FAULTS, body, _NEXT_ACTIONS_JS)
+    return _page("Next actions", body, script % {"labels": labels})
 
 
 def _labels() -> list[tuple[str, str]]:
@@ -550,14 +736,15 @@ def _rendered_lead(request: Request, user_id: str, lead_id: str) -> Response:
 @router.get("/leads/{lead_id}", response_model=None)
 def lead_page(request: Request, lead_id: str) -> Response:
     user_id = session_user_id(request)
-    if user_id is None:
+    if user_id is None and not api.get_settings(request).is_broken("ui_lead_no_redirect"):
         return _to_login(request)
-    if readings.other("ui_server_rendered"):
+    if readings.other("ui_server_rendered") and user_id is not None:
         return _rendered_lead(request, user_id, lead_id)
     body = """<nav><a href="/next-actions">Back to next actions</a></nav>
 <main id="lead" aria-live="polite"><p>Loading the lead…</p></main>"""
     attrs = f' data-lead-id="{html.escape(lead_id, quote=True)}"'
-    return _page("Lead", body, _LEAD_JS, body_attrs=attrs)
+    (script,) = _broken(request, _LEAD_FAULTS, _LEAD_JS)
+    return _page("Lead", body, script, body_attrs=attrs)
 
 
 @router.get("/favicon.ico", response_model=None)

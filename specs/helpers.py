@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import Locator, Page, Response, expect
 
@@ -76,6 +76,26 @@ def expect_gone_after_reload(page: Page, gone: str, still_there: str) -> None:
     page.reload()
     expect(item(page, still_there)).to_be_visible()
     expect(item(page, gone)).to_have_count(0)
+
+
+def wait_for_executions(
+    page: Page, me: Account, nba_id: str, count: int, *, timeout: float = 10.0
+) -> list[dict[str, Any]]:
+    """`nba_id`'s Execution records (newest first) once there are at least `count`.
+
+    Polls the API (reads do not spend the rate-limit budget) for at most `timeout` seconds: a
+    page may report an outcome a moment before or after the record is readable. It waits with
+    `page.wait_for_timeout`, not `time.sleep`: the sync API handles the page's routed requests
+    (the network guard's route sends every write) only inside a Playwright call, so a request
+    a click sent would otherwise stall until the wait is over.
+    """
+    deadline = time.monotonic() + timeout
+    runs = me.user.executions(nba_id)
+    while len(runs) < count and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        runs = me.user.executions(nba_id)
+    assert len(runs) >= count, f"expected at least {count} execution(s) of {nba_id} within {timeout} s; got {runs}"
+    return runs
 
 
 def score_text(score: int) -> re.Pattern[str]:

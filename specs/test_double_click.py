@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from specs.accounts import MakeAccount
-from specs.helpers import act, button, open_queue
+from specs.helpers import act, button, expect_failed, open_queue
 
 pytestmark = pytest.mark.mutating
 
@@ -24,3 +24,17 @@ def test_double_click_runs_the_action_once(page: Page, sign_in: MakeAccount) -> 
     new = executions[: len(executions) - ran_before]  # newest first
     assert len(new) == 1, f"a double click should run the action once; got {new}"
     assert new[0]["actionKey"] == "recompute_score", new
+
+
+def test_a_double_click_on_a_failing_action_runs_it_once(page: Page, sign_in: MakeAccount) -> None:
+    # The failure path too: a failed run must neither be sent again nor let the second click through.
+    me = sign_in(next_actions=1, failing_actions=("recompute_score",))
+    nba = me.next_actions[0]
+    open_queue(page, nba.title)
+    button(page, nba.title, "recompute_score").dblclick()
+    expect_failed(page)
+    expect(button(page, nba.title, "recompute_score")).to_be_enabled()
+
+    executions = me.user.executions(nba.id)
+    assert len(executions) == 1, f"a double click on a failing action should run it once; got {executions}"
+    assert executions[0]["status"] == "failed", executions

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from playwright.sync_api import Error, Page, Response, expect
+from playwright.sync_api import Error, Page, Response, Route, expect
 
 from contracts.api import FIXTURE_SECRET
 from specs.accounts import MakeAccount
-from specs.helpers import expect_failed, open_queue, run_action
+from specs.helpers import SUCCEEDED, button, expect_failed, open_queue, run_action, wait_for_executions
 
 pytestmark = pytest.mark.mutating
 
@@ -32,6 +34,10 @@ def test_a_failing_action_shows_an_alert_and_records_the_failure(page: Page, sig
     # Whether the alert stays or goes again (a toast) is free: no alert may hold the secret.
     expect(page.get_by_role("alert").filter(has_text=FIXTURE_SECRET)).to_have_count(0)
 
+    # Ready again means the page is done with this click: it ran once, and failed.
+    expect(button(page, nba.title, "recompute_score")).to_be_enabled()
+    executions = me.user.executions(nba.id)
+    assert len(executions) == 1, f"one click on a failing action should run it once; got {executions}"
     record = me.user.nba(nba.id)
     assert record["lastExecutionStatus"] == "failed", record
     assert record["lastExecutionErrorCode"], record
@@ -40,3 +46,49 @@ def test_a_failing_action_shows_an_alert_and_records_the_failure(page: Page, sig
     open_queue(page, nba.title)  # and once more from a fresh load
     assert FIXTURE_SECRET not in page.content(), "the internal error's secret reached the page"
     assert not leaks, f"the internal error's secret reached the browser in {leaks}"
+
+
+def test_nothing_says_succeeded_before_a_failing_answer(page: Page, sign_in: MakeAccount) -> None:
+    me = sign_in(next_actions=1, failing_actions=("recompute_score",))
+    nba = me.next_actions[0]
+    succeeded = page.get_by_role("status").filter(has_text=SUCCEEDED)
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        # Hold what the click sends (a write, whatever its URL); let the page's reads through.
+        if route.request.method in ("GET", "HEAD"):
+            route.continue_()
+        else:
+            held.append(route)
+
+    open_queue(page, nba.title)
+    page.route("**/*", hold)
+    run_action(page, nba.title, "recompute_score")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # lets Playwright deliver the held request to `hold`
+    assert held, "the click on Recompute score sent no request within 10 s"
+    # The answer has not arrived: nothing may say the action succeeded.
+    expect(succeeded).to_have_count(0)
+    # Continued before the handler goes: removing it first hands the held requests on, and
+    # continuing them afterwards fails ("already handled").
+    for route in held:
+        route.continue_()
+    page.unroute("**/*", hold)
+    expect_failed(page)
+    expect(succeeded).to_have_count(0)
+
+
+def test_a_failed_action_runs_again_on_the_next_click(page: Page, sign_in: MakeAccount) -> None:
+    # Each click is a new run: after a failure the button works again, and runs the action again.
+    me = sign_in(next_actions=1, failing_actions=("recompute_score",))
+    nba = me.next_actions[0]
+    open_queue(page, nba.title)
+    run_action(page, nba.title, "recompute_score")
+    expect_failed(page)
+    wait_for_executions(page, me, nba.id, 1)
+    expect(button(page, nba.title, "recompute_score")).to_be_enabled()
+
+    run_action(page, nba.title, "recompute_score")
+    executions = wait_for_executions(page, me, nba.id, 2)
+    assert [e["status"] for e in executions] == ["failed", "failed"], executions
