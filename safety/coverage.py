@@ -76,7 +76,8 @@ class Coverage:
     tests: dict[str, _Test] = field(default_factory=dict)
 
     def record(self, report: pytest.TestReport) -> None:
-        test = self.tests.setdefault(report.nodeid, _Test())
+        # schemathesis reports one test per operation under one node id; its head line names it.
+        test = self.tests.setdefault(f"{report.nodeid}\x00{report.head_line or ''}", _Test())
         if any(name == TAG and value == MUTATING for name, value in report.user_properties):
             test.mutating = True
         message = skip_message(report)
@@ -91,8 +92,8 @@ class Coverage:
     def rows(self) -> list[tuple[str, int, int, int]]:
         """(section, ran, failed, skipped) for every section that had tests, in contract order."""
         counts: dict[str, Counter[str]] = {}
-        for nodeid, test in self.tests.items():
-            section = section_of(nodeid)
+        for key, test in self.tests.items():
+            section = section_of(key.split("\x00", 1)[0])
             if section is not None:
                 counts.setdefault(section, Counter())[test.outcome] += 1
         return [

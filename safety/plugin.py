@@ -389,6 +389,13 @@ class _Reporter:
             )
         elif verdict.partial:
             terminalreporter.stats["mutating skipped (PARTIAL)"] = [_Figure()] * verdict.mutating_skipped
+        else:
+            return
+        # pytest caches which kinds its last line shows (and its colour) while the tests run;
+        # recompute them with the kind added here. Private, hence looked up defensively.
+        recompute = getattr(terminalreporter, "_set_main_color", None)
+        if callable(recompute):
+            recompute()
 
 
 class _Figure:
