@@ -179,6 +179,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[CHILDREN] = child_guard.Publisher(session.guard)
     browser_guard.install()
     config.pluginmanager.register(_Reporter(config, session), "e2e-safety-reporter")
+    config.pluginmanager.register(_CoverageReporter(config, session), "e2e-safety-coverage")
     atexit.register(session.close)
 
 
@@ -357,26 +358,39 @@ class _Reporter:
         else:
             if self.state.outside_blocks():
                 _fail_session(self.state)
-            if not self.config.option.collectonly and self._verdict().strict_fails:
+            if not self.config.option.collectonly and _verdict(self.state).strict_fails:
                 _fail_session(self.state)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         self.state.remote_outside += getattr(node, "workeroutput", {}).get(WORKER_OUTSIDE, [])
 
-    def _verdict(self) -> coverage.Verdict:
-        decision = self.state.decision()
-        prod = decision.target_class is TargetClass.PROD
-        return self.state.coverage.verdict(strict=self.state.strict, target_is_prod=prod)
-
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         decision = None if self.config.option.collectonly else self.state.decision()
         terminalreporter.write_sep("=", "e2e production guard")
         for line in self.state.tally.lines(decision) + outside_lines(self.state.outside_blocks()):
             terminalreporter.write_line(line)
-        if decision is None:
-            return
-        verdict = self._verdict()
+
+
+class _CoverageReporter:
+    """The coverage section, printed last: after pytest's short test summary, before its last line."""
+
+    def __init__(self, config: pytest.Config, state: SafetySession) -> None:
+        self.config = config
+        self.state = state
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None]:
+        # The outermost wrapper: what follows the yield runs after every other summary section.
+        try:
+            return (yield)
+        finally:
+            if not self.config.option.collectonly:
+                self._write(terminalreporter)
+
+    def _write(self, terminalreporter: Any) -> None:
+        decision = self.state.decision()
+        verdict = _verdict(self.state)
         if not (self.state.coverage.rows() or verdict.lacking or verdict.partial or self.state.strict):
             return  # not a run of the suite (the harness's own tests): nothing to say
         terminalreporter.write_sep("=", "e2e coverage: what ran, what was skipped and why")
@@ -384,7 +398,7 @@ class _Reporter:
             terminalreporter.write_line(line)
         # pytest's own last line, the one CI logs end with, says it too.
         if verdict.strict_fails:
-            terminalreporter.stats["skipped for lack of setup (e2e STRICT)"] = [_Figure()] * sum(
+            terminalreporter.stats["lacking setup (e2e STRICT)"] = [_Figure()] * sum(
                 verdict.lacking.values()
             )
         elif verdict.partial:
@@ -396,6 +410,11 @@ class _Reporter:
         recompute = getattr(terminalreporter, "_set_main_color", None)
         if callable(recompute):
             recompute()
+
+
+def _verdict(state: SafetySession) -> coverage.Verdict:
+    prod = state.decision().target_class is TargetClass.PROD
+    return state.coverage.verdict(strict=state.strict, target_is_prod=prod)
 
 
 class _Figure:
