@@ -398,9 +398,7 @@ class _CoverageReporter:
             terminalreporter.write_line(line)
         # pytest's own last line, the one CI logs end with, says it too.
         if verdict.strict_fails:
-            terminalreporter.stats["lacking setup (e2e STRICT)"] = [_Figure()] * sum(
-                verdict.lacking.values()
-            )
+            terminalreporter.stats["lacking setup (e2e STRICT)"] = [_Figure()] * sum(verdict.lacking.values())
         elif verdict.partial:
             terminalreporter.stats["mutating skipped (PARTIAL)"] = [_Figure()] * verdict.mutating_skipped
         else:
