@@ -122,8 +122,9 @@ class Coverage:
                 lacking[test.category.value] += 1
             if test.mutating:
                 mutating_skipped += 1
+        order = [category.value for category in SkipCategory]
         return Verdict(
-            lacking=lacking,
+            lacking=Counter({label: lacking[label] for label in order if label in lacking}),
             mutating_skipped=mutating_skipped,
             strict_fails=strict and bool(lacking),
             partial=mutating_skipped > 0 and not target_is_prod,
