@@ -5,8 +5,10 @@ fixtures under the same names. Test data comes from POST /api/e2e/fixtures: ever
 its own brand-new user, so tests never share data or a rate-limit budget and run in
 parallel. Where the target answers 404 there, the suite falls back to the account in
 E2E_EMAIL / E2E_PASSWORD (contracts.api.users.shared_user): its requests wait out a 429's
-Retry-After (bounded) instead of failing, and what that account cannot set up (failing
-actions, a second user, an isolated rate-limit budget) is skipped with a reason.
+Retry-After (bounded) instead of failing; a second user is the E2E_EMAIL_2 / E2E_PASSWORD_2
+account; and what the accounts cannot set up (failing actions, an isolated rate-limit budget,
+a second user without E2E_EMAIL_2) is skipped through `safety.skips.skip_for_setup`, whose
+category the end summary groups the skips by.
 
 The target is pytest-playwright's `base_url`, which the safety plugin resolves and, without
 --base-url, points at the embedded reference app.
@@ -106,8 +108,8 @@ def make_user(api: httpx.Client, fixtures_enabled: bool) -> c.MakeUser:
         if not fixtures_enabled:
             skip_for_setup(
                 SkipCategory.NO_FIXTURES_ENDPOINT,
-                "needs its own fresh user (an isolated rate-limit budget, failing actions or a "
-                f"second user), which only POST /api/e2e/fixtures makes: {FIXTURES_HOWTO}",
+                "needs its own fresh user (an isolated rate-limit budget, or failing actions), which only "
+                f"POST /api/e2e/fixtures makes; the shared account cannot stand in: {FIXTURES_HOWTO}",
             )
         return c.fixtures_user(api, next_actions, failing_actions)
 
