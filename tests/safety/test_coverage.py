@@ -327,3 +327,15 @@ def test_known_variables_get_no_hint(pytester: pytest.Pytester, monkeypatch: pyt
     monkeypatch.setenv("E2E_EMAIL_2", "second@example.com")
     result = pytester.runpytest()
     assert "e2e unknown variable" not in result.stdout.str()
+
+
+def test_a_failed_test_ran_and_is_counted_as_failed(pytester: pytest.Pytester, local: StandIn) -> None:
+    pytester.makeini(INI)
+    (pytester.path / "contracts").mkdir()
+    (pytester.path / "contracts" / "test_health.py").write_text(
+        "def test_a(): pass\ndef test_b(): assert False, 'the answer was wrong'\n", encoding="utf-8"
+    )
+    result = pytester.runpytest(f"--base-url={local.url}")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["3 health * 2 * 0  (1 failed)"])
+    assert _last_lines(result)[0] == "e2e COMPLETE: no test was skipped for lack of setup."
