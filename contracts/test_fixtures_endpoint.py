@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from contracts import api as c
+from safety.skips import SkipCategory, skip_for_setup
 
 pytestmark = [pytest.mark.mutating, pytest.mark.needs_fixtures]
 
@@ -13,9 +14,10 @@ pytestmark = [pytest.mark.mutating, pytest.mark.needs_fixtures]
 @pytest.fixture(autouse=True)
 def _needs_endpoint(fixtures_enabled: bool) -> None:
     if not fixtures_enabled:
-        pytest.skip(
+        skip_for_setup(
+            SkipCategory.NO_FIXTURES_ENDPOINT,
             "the target has no POST /api/e2e/fixtures (it answered 404): enable it to check "
-            "section 4 (the reference app: REFAPP_E2E_FIXTURES=1)"
+            "section 4 (the reference app: REFAPP_E2E_FIXTURES=1)",
         )
 
 

@@ -8,24 +8,27 @@ every E2E_* variable (safety/variables.py).
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 from collections.abc import Generator
 from typing import Any
 
 import pytest
 
-from safety import browser_guard, child_guard, network_guard, probes, wire_guard
+from safety import browser_guard, child_guard, coverage, network_guard, preflight, probes, wire_guard
 from safety.decision import GuardDecision
 from safety.embedded import EmbeddedApp, EmbeddedAppError
 from safety.environment import EnvironmentNameError
-from safety.hosts import HostEntryError
+from safety.hosts import HostEntryError, TargetClass
 from safety.network_guard import BlockedRequestError, NetworkGuard
 from safety.override import OverrideValueError
 from safety.session import SafetySession
 from safety.settings import load_policy, load_settings
+from safety.skips import SkipCategory, tagged
+from safety.strict import STRICT_ENV, STRICT_INI, StrictValueError, strict_mode
 from safety.summary import BLOCKED, GUARD_ERRORED, GUARD_SKIPPED, MUTATING, PROGRAM, TAG, outside_lines
 from safety.urls import InvalidTargetURL
-from safety.variables import help_epilogue
+from safety.variables import help_epilogue, unknown_variable_lines
 
 SESSION_KEY = pytest.StashKey[SafetySession]()
 EARLY_GUARD = pytest.StashKey[NetworkGuard]()
@@ -67,6 +70,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="HOST",
         help="a production host, subdomains included; repeat it or separate hosts with commas. Merged with "
         "E2E_PROD_HOSTS and ini prod_hosts (a production listing anywhere counts); unlisted hosts are prod too.",
+    )
+    group.addoption(
+        "--e2e-strict",
+        action="store_const",
+        const=True,
+        dest="e2e_strict",
+        default=None,
+        help="fail the run (exit status 1) when tests were skipped for lack of setup (no credentials, no "
+        f"fixtures endpoint, no cron secret, a production target, ...): for CI gates. Default: {STRICT_ENV}, "
+        f"else ini {STRICT_INI}.",
+    )
+    group.addoption(
+        "--no-e2e-strict",
+        action="store_const",
+        const=False,
+        dest="e2e_strict",
+        help=f"the opposite of --e2e-strict, beating {STRICT_ENV} and ini {STRICT_INI}.",
+    )
+    parser.addini(
+        STRICT_INI,
+        type="bool",
+        default=False,
+        help="fail a run that skipped tests for lack of setup, if neither --e2e-strict nor E2E_STRICT says.",
     )
     parser.addini(
         "safe_hosts",
@@ -137,11 +163,13 @@ def pytest_configure(config: pytest.Config) -> None:
             cli_prod=config.getoption("prod_hosts"),
             ini_prod_environments=config.getini("prod_environments"),
         )
-    except (InvalidTargetURL, HostEntryError, OverrideValueError, EnvironmentNameError) as error:
+        strict = strict_mode(config.getoption("e2e_strict"), os.environ, bool(config.getini(STRICT_INI)))
+    except (InvalidTargetURL, HostEntryError, OverrideValueError, EnvironmentNameError, StrictValueError) as error:
         raise pytest.UsageError(str(error)) from None
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     early = config.stash.get(EARLY_GUARD, None)
     session = SafetySession(settings, workerinput.get(WORKER_DECISION) if workerinput else None, early)
+    session.strict = strict
     config.stash[SESSION_KEY] = session
     if settings.choice.url is not None:
         # pytest-playwright's base_url fixture reads the option: give it the resolved target.
@@ -151,6 +179,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[CHILDREN] = child_guard.Publisher(session.guard)
     browser_guard.install()
     config.pluginmanager.register(_Reporter(config, session), "e2e-safety-reporter")
+    config.pluginmanager.register(_CoverageReporter(config, session), "e2e-safety-coverage")
     atexit.register(session.close)
 
 
@@ -191,7 +220,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state = session.config.stash[SESSION_KEY]
     state.pytest_session = session
     if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
+        _preflight(session.config, state)
         state.decision()
+
+
+def _preflight(config: pytest.Config, state: SafetySession) -> None:
+    # Before the header and before xdist starts workers: an unreachable target is one usage
+    # error (exit status 4), not every test failing on its own.
+    choice = state.settings.choice
+    if choice.url is None or config.option.showfixtures or config.option.show_fixtures_per_test:
+        return
+    if not preflight.collects_suite(config.args, config.invocation_params.dir, config.rootpath):
+        return
+    failure = preflight.preflight(choice.url)
+    if failure is not None:
+        raise pytest.UsageError(failure.message(choice.url, choice.source))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -200,7 +243,7 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return config.stash[SESSION_KEY].header_lines()
+    return config.stash[SESSION_KEY].header_lines() + unknown_variable_lines(os.environ)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -240,7 +283,7 @@ def _apply_guard(item: pytest.Item, state: SafetySession) -> GuardDecision:
         _tag(item, GUARD_SKIPPED)
         # Reported at the test's own location (as a skip marker is), not at this line, so
         # `-rs` names each skipped test instead of lumping them all under the plugin.
-        raise pytest.skip.Exception(decision.reason, _use_item_location=True)
+        raise pytest.skip.Exception(tagged(SkipCategory.TARGET_IS_PRODUCTION, decision.reason), _use_item_location=True)
     if decision.outcome == "error":
         _tag(item, GUARD_ERRORED)
         pytest.fail(f"production guard: {decision.reason}", pytrace=False)
@@ -301,6 +344,7 @@ class _Reporter:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.state.tally.record(report)
+        self.state.coverage.record(report)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -311,8 +355,11 @@ class _Reporter:
         if workeroutput is not None:
             # A worker's blocks outside its tests travel to the controller, which fails the run.
             workeroutput[WORKER_OUTSIDE] = list(self.state.guard.outside)
-        elif self.state.outside_blocks():
-            _fail_session(self.state)
+        else:
+            if self.state.outside_blocks():
+                _fail_session(self.state)
+            if not self.config.option.collectonly and _verdict(self.state).strict_fails:
+                _fail_session(self.state)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -323,6 +370,55 @@ class _Reporter:
         terminalreporter.write_sep("=", "e2e production guard")
         for line in self.state.tally.lines(decision) + outside_lines(self.state.outside_blocks()):
             terminalreporter.write_line(line)
+
+
+class _CoverageReporter:
+    """The coverage section, printed last: after pytest's short test summary, before its last line."""
+
+    def __init__(self, config: pytest.Config, state: SafetySession) -> None:
+        self.config = config
+        self.state = state
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None]:
+        # The outermost wrapper: what follows the yield runs after every other summary section.
+        try:
+            return (yield)
+        finally:
+            if not self.config.option.collectonly:
+                self._write(terminalreporter)
+
+    def _write(self, terminalreporter: Any) -> None:
+        decision = self.state.decision()
+        verdict = _verdict(self.state)
+        if not (self.state.coverage.rows() or verdict.lacking or verdict.partial or self.state.strict):
+            return  # not a run of the suite (the harness's own tests): nothing to say
+        terminalreporter.write_sep("=", "e2e coverage: what ran, what was skipped and why")
+        for line in self.state.coverage.lines(verdict, f"{decision.target} ({decision.target_class})"):
+            terminalreporter.write_line(line)
+        # pytest's own last line, the one CI logs end with, says it too.
+        if verdict.strict_fails:
+            terminalreporter.stats["lacking setup (e2e STRICT)"] = [_Figure()] * sum(verdict.lacking.values())
+        elif verdict.partial:
+            terminalreporter.stats["mutating skipped (PARTIAL)"] = [_Figure()] * verdict.mutating_skipped
+        else:
+            return
+        # pytest caches which kinds its last line shows (and its colour) while the tests run;
+        # recompute them with the kind added here. Private, hence looked up defensively.
+        recompute = getattr(terminalreporter, "_set_main_color", None)
+        if callable(recompute):
+            recompute()
+
+
+def _verdict(state: SafetySession) -> coverage.Verdict:
+    prod = state.decision().target_class is TargetClass.PROD
+    return state.coverage.verdict(strict=state.strict, target_is_prod=prod)
+
+
+class _Figure:
+    """One count in pytest's last line (terminalreporter.stats holds reports or objects like this)."""
+
+    count_towards_summary = True
 
 
 @pytest.fixture

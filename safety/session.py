@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from safety.coverage import Coverage
 from safety.decision import GuardDecision, decide
 from safety.embedded import EmbeddedApp, EmbeddedAppError
 from safety.environment import EnvironmentReading, read_environment
@@ -25,6 +26,9 @@ class SafetySession:
         self.guard = guard if guard is not None else NetworkGuard(settings.policy)
         self.guard.policy = settings.policy
         self.tally = GuardTally()
+        self.coverage = Coverage()
+        #: --e2e-strict / E2E_STRICT / ini e2e_strict: skips for lack of setup fail the run.
+        self.strict = False
         self._decision = GuardDecision.from_json(decision_json) if decision_json else None
         if self._decision is not None:
             self.guard.add_prod_origins(self._decision.prod_origins, self._decision.why)
@@ -116,6 +120,8 @@ class SafetySession:
             ]
         elif self.settings.override:
             lines.append(f"e2e note: {OVERRIDE_ENV} is set but has no effect: the target is not production.")
+        if self.strict:
+            lines.append("e2e strict: on: a test skipped for lack of setup fails the run")
         return lines
 
     def close(self) -> None:

@@ -41,8 +41,11 @@ class GuardTally:
             self.counts[GUARD_ERRORED] += 1
         if BLOCKED in tags and report.nodeid not in self.blocked:
             self.blocked.append(report.nodeid)
-        if MUTATING in tags and (report.when == "call" or (report.when == "setup" and not report.passed)):
+        if MUTATING in tags and report.when == "call":
             self.mutating_outcomes[report.outcome] += 1
+        elif MUTATING in tags and report.when == "setup" and not report.passed:
+            # It never ran: a skip, or an error before its body (the guard's own, or a fixture's).
+            self.mutating_outcomes["skipped" if report.skipped else "errored"] += 1
 
     def lines(self, decision: GuardDecision | None) -> list[str]:
         lines: list[str] = []

@@ -7,6 +7,8 @@ so that the inner run does only what it is told.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -38,8 +40,18 @@ ENV_VARIABLES: tuple[EnvVariable, ...] = (
     EnvVariable("E2E_EMAIL", "the shared test account where the target has no POST /api/e2e/fixtures"),
     EnvVariable("E2E_PASSWORD", "that account's password"),
     EnvVariable("E2E_CRON_SECRET", "the target's cron secret (known for the embedded app)"),
+    EnvVariable("E2E_EMAIL_2", "a second test account, for the cross-user checks where fixtures are absent"),
+    EnvVariable("E2E_PASSWORD_2", "that second account's password"),
+    EnvVariable(
+        "E2E_STRICT", "1/true/yes/on fails a run that skipped tests for lack of setup (after --e2e-strict; CI gates)"
+    ),
     EnvVariable("E2E_CHROMIUM", "the Chromium executable for the browser specs", steers=False),
     EnvVariable("E2E_FUZZ_EXAMPLES", "the fuzzing budget (contracts/FUZZING.md)", steers=False),
+    EnvVariable(
+        "E2E_FUZZ_SHARED_EXECUTES",
+        "how many executes the fuzzer may spend on the shared E2E_EMAIL account (contracts/FUZZING.md)",
+        steers=False,
+    ),
     EnvVariable("E2E_FUZZ_SEED", "the fuzzing seed, to reproduce a failure", steers=False),
     EnvVariable("E2E_FUZZ_ARTIFACTS", "where fuzzing writes failing cases and summaries", steers=False),
     EnvVariable("E2E_FUZZ_TARGET", "the target of `st run` with contracts/fuzz/hooks.py", steers=False),
@@ -57,3 +69,27 @@ def help_epilogue() -> list[str]:
         "e2e safety environment variables (command-line options beat them, and they beat pytest.ini):",
         *(f"  {v.name:<{width}}  {v.what}" for v in ENV_VARIABLES),
     ]
+
+
+#: Every variable name the harness reads.
+KNOWN_NAMES: tuple[str, ...] = tuple(v.name for v in ENV_VARIABLES)
+#: The prefix of the harness's own variables: an unknown name with it is most likely a typo.
+PREFIX = "E2E_"
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """The E2E_* names in `env` the harness does not read, each with the closest known name (or None)."""
+    return [
+        (name, next(iter(difflib.get_close_matches(name, KNOWN_NAMES, n=1, cutoff=0.6)), None))
+        for name in sorted(env)
+        if name.startswith(PREFIX) and name not in KNOWN_NAMES
+    ]
+
+
+def unknown_variable_lines(env: Mapping[str, str]) -> list[str]:
+    """Report-header lines naming each unknown E2E_* variable: it is ignored, and what was probably meant."""
+    lines = []
+    for name, close in unknown_variables(env):
+        hint = f"did you mean {close}?" if close else "`pytest --help` lists the variables the harness reads."
+        lines.append(f"e2e unknown variable: {name} is set but not read by the harness (ignored): {hint}")
+    return lines

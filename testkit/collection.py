@@ -22,8 +22,9 @@ DATA_FIXTURES = frozenset(
         "sign_in",
     }
 )
-#: Fixtures that only the fixtures endpoint can provide (no E2E_EMAIL fallback).
-FIXTURES_ONLY = frozenset({"isolated", "second_user", "history"})
+#: Fixtures that only the fixtures endpoint can provide (no E2E_EMAIL fallback; `second_user`
+#: has one, the E2E_EMAIL_2 account).
+FIXTURES_ONLY = frozenset({"isolated", "history"})
 
 
 def within(path: Path, roots: Iterable[Path]) -> bool:

@@ -5,8 +5,10 @@ fixtures under the same names. Test data comes from POST /api/e2e/fixtures: ever
 its own brand-new user, so tests never share data or a rate-limit budget and run in
 parallel. Where the target answers 404 there, the suite falls back to the account in
 E2E_EMAIL / E2E_PASSWORD (contracts.api.users.shared_user): its requests wait out a 429's
-Retry-After (bounded) instead of failing, and what that account cannot set up (failing
-actions, a second user, an isolated rate-limit budget) is skipped with a reason.
+Retry-After (bounded) instead of failing; a second user is the E2E_EMAIL_2 / E2E_PASSWORD_2
+account; and what the accounts cannot set up (failing actions, an isolated rate-limit budget,
+a second user without E2E_EMAIL_2) is skipped through `safety.skips.skip_for_setup`, whose
+category the end summary groups the skips by.
 
 The target is pytest-playwright's `base_url`, which the safety plugin resolves and, without
 --base-url, points at the embedded reference app.
@@ -23,8 +25,10 @@ import httpx
 import pytest
 
 from contracts import api as c
-from contracts.api.users import FIXTURES_HOWTO
+from contracts.api.credentials import NO_SECOND_ACCOUNT, account
+from contracts.api.users import FIXTURES_HOWTO, SHARED_RETRY
 from safety.embedded import EmbeddedApp
+from safety.skips import SkipCategory, skip_for_setup
 
 CRON_SECRET_ENV = "E2E_CRON_SECRET"  # noqa: S105 - the variable's name, not a secret
 
@@ -102,9 +106,10 @@ def make_user(api: httpx.Client, fixtures_enabled: bool) -> c.MakeUser:
 
     def make(next_actions: int = 3, failing_actions: Sequence[str] = ()) -> c.User:
         if not fixtures_enabled:
-            pytest.skip(
-                "needs its own fresh user (an isolated rate-limit budget, failing actions or a "
-                f"second user), which only POST /api/e2e/fixtures makes: {FIXTURES_HOWTO}"
+            skip_for_setup(
+                SkipCategory.NO_FIXTURES_ENDPOINT,
+                "needs its own fresh user (an isolated rate-limit budget, or failing actions), which only "
+                f"POST /api/e2e/fixtures makes; the shared account cannot stand in: {FIXTURES_HOWTO}",
             )
         return c.fixtures_user(api, next_actions, failing_actions)
 
@@ -156,9 +161,35 @@ def isolated(make_user: c.MakeUser) -> c.User:
 
 
 @pytest.fixture
-def second_user(make_user: c.MakeUser) -> c.User:
-    """Another brand-new user (for the 404-on-another-user's-id rules)."""
-    return make_user()
+def second_user(api: httpx.Client, fixtures_enabled: bool) -> c.User:
+    """Another user (for the 404-on-another-user's-id rules): a brand-new fixtures user, else the
+    E2E_EMAIL_2 / E2E_PASSWORD_2 account with the queued items of its busiest lead (or skip)."""
+    if fixtures_enabled:
+        return c.fixtures_user(api)
+    return second_account_user(api)
+
+
+def second_account_user(api: httpx.Client) -> c.User:
+    """The E2E_EMAIL_2 account, logged in; skips, naming the variables, when it is not configured."""
+    credentials = account(second=True)
+    if credentials is None:
+        skip_for_setup(SkipCategory.NO_SECOND_ACCOUNT, NO_SECOND_ACCOUNT)
+    email, password = credentials
+    # Not isolated: every worker logs it in, so a 401 means log in afresh (c.User._send).
+    token = c.login(api, email, password)
+    user = c.User(api=api, token=token, email=email, password=password, retry=SHARED_RETRY, isolated=False)
+    by_lead: dict[str, list[c.NextActionRef]] = {}
+    for item in user.list_items("queued"):
+        by_lead.setdefault(str(item["leadId"]), []).append(c.NextActionRef(str(item["id"]), str(item["title"])))
+    lead_id, refs = max(by_lead.items(), key=lambda kv: len(kv[1]), default=("", []))
+    if not refs:
+        skip_for_setup(
+            SkipCategory.NOT_ENOUGH_QUEUED_ITEMS,
+            f"the second account {email} (E2E_EMAIL_2) needs at least one queued, unsnoozed next action "
+            "(it has none): add one on the target",
+        )
+    user.data = c.FixtureData(email=email, password=password, lead_id=lead_id, next_actions=refs)
+    return user
 
 
 @pytest.fixture
@@ -187,9 +218,10 @@ def target_cron_secret(embedded_app: EmbeddedApp | None) -> str | None:
 def cron_secret(target_cron_secret: str | None) -> str:
     secret = target_cron_secret
     if not secret:
-        pytest.skip(
+        skip_for_setup(
+            SkipCategory.NO_CRON_SECRET,
             f"{CRON_SECRET_ENV} is unset: set it to the target's cron secret (its CRON_SECRET) "
-            "to check POST /api/cron/background-jobs (section 8)"
+            "to check POST /api/cron/background-jobs (section 8)",
         )
     return secret
 

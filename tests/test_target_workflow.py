@@ -24,7 +24,7 @@ from tests.test_workflows import ROOT, WORKFLOWS, _on, check_text, check_workflo
 
 TARGET = WORKFLOWS / "e2e-target.yml"
 #: What a target run may need, and nothing else: the README's QA section names these.
-SECRETS = {"E2E_EMAIL", "E2E_PASSWORD", "E2E_CRON_SECRET"}
+SECRETS = {"E2E_EMAIL", "E2E_PASSWORD", "E2E_CRON_SECRET", "E2E_EMAIL_2", "E2E_PASSWORD_2"}
 ENTRY_POINTS = {"workflow_dispatch", "workflow_call"}
 
 
@@ -45,6 +45,9 @@ def check_target(doc: dict[Any, Any]) -> list[str]:
         inputs = (on[event] or {}).get("inputs") or {}
         if not (inputs.get("base-url") or {}).get("required"):
             problems.append(f"entry: {event} does not require a base-url input")
+        strict = inputs.get("strict") or {}
+        if strict.get("type") != "boolean" or strict.get("default") is not False:
+            problems.append(f"strict: {event} has no boolean strict input that is off by default")
     declared = set(((on.get("workflow_call") or {}).get("secrets") or {}).keys())
     used = set(re.findall(r"secrets\.(\w+)", str(doc)))
     if used - SECRETS or declared != SECRETS:
@@ -91,6 +94,9 @@ MUTATIONS: dict[str, tuple[str, Callable[[dict[Any, Any]], None]]] = {
         lambda d: _pytest_step(d).update(run="uv run pytest --base-url ${{ inputs.base-url }}"),
     ),
     "no artifacts": ("artifacts", lambda d: d["jobs"]["e2e"]["steps"].pop()),
+    "strict on by default": ("strict", lambda d: _on(d)["workflow_dispatch"]["inputs"]["strict"].update(default=True)),
+    "no strict input": ("strict", lambda d: _on(d)["workflow_call"]["inputs"].pop("strict")),
+    "second account undeclared": ("secrets", lambda d: _on(d)["workflow_call"]["secrets"].pop("E2E_PASSWORD_2")),
 }
 
 
@@ -102,7 +108,7 @@ def test_each_rule_fails_on_the_workflow_broken_that_way(name: str) -> None:
     assert [problem for problem in check_target(broken) if problem.startswith(f"{rule}:")]
 
 
-def _run_step(tmp_path: Path, mode: str, base_url: str) -> tuple[int, list[str]]:
+def _run_step(tmp_path: Path, mode: str, base_url: str, strict: str = "false") -> tuple[int, list[str]]:
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("no bash on PATH: install bash to run the workflow's shell step")
@@ -112,7 +118,7 @@ def _run_step(tmp_path: Path, mode: str, base_url: str) -> tuple[int, list[str]]
     fake_uv.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{record}"\n', encoding="utf-8")
     fake_uv.chmod(fake_uv.stat().st_mode | stat.S_IXUSR)
     record.unlink(missing_ok=True)
-    env = {**os.environ, "PATH": f"{fake_uv.parent}{os.pathsep}{os.environ['PATH']}", "MODE": mode}
+    env = {**os.environ, "PATH": f"{fake_uv.parent}{os.pathsep}{os.environ['PATH']}", "MODE": mode, "STRICT": strict}
     env["BASE_URL"] = base_url
     result = subprocess.run(
         [bash, "-eo", "pipefail", "-c", _pytest_step(_doc())["run"]],
@@ -141,6 +147,19 @@ def test_full_mode_selects_everything(tmp_path: Path) -> None:
     assert "-m" not in args
     # The URL is one argument, however it is spelt: it never reaches the shell as code.
     assert args[args.index("--base-url") + 1] == url
+
+
+def test_strict_input_makes_the_run_strict(tmp_path: Path) -> None:
+    code, args = _run_step(tmp_path, "full", "https://staging.example.com", strict="true")
+    assert code == 0 and "--e2e-strict" in args
+    code, args = _run_step(tmp_path, "full", "https://staging.example.com", strict="false")
+    assert code == 0 and "--e2e-strict" not in args
+
+
+def test_the_second_account_reaches_pytest() -> None:
+    env = _pytest_step(_doc())["env"]
+    assert env["E2E_EMAIL_2"] == "${{ secrets.E2E_EMAIL_2 }}"
+    assert env["E2E_PASSWORD_2"] == "${{ secrets.E2E_PASSWORD_2 }}"
 
 
 def test_an_unknown_mode_is_an_error_that_runs_nothing(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import pytest
 
 from contracts.api.client import (
     EVENTS_PATH,
@@ -23,6 +22,7 @@ from contracts.api.client import (
     execute_path,
     nba_path,
 )
+from contracts.api.credentials import NO_CREDENTIALS
 from contracts.api.errors import assert_error, describe, expect_status
 from contracts.api.shapes import (
     assert_event_shape,
@@ -32,6 +32,7 @@ from contracts.api.shapes import (
     items_of,
 )
 from contracts.api.times import RetryPolicy, send_with_retry
+from safety.skips import SkipCategory, skip_for_setup
 
 
 @dataclass(frozen=True)
@@ -215,9 +216,10 @@ def need(user: User, count: int) -> list[NextActionRef]:
     """The user's first `count` queued next actions; skips the test when it has fewer (shared account)."""
     refs = user.fixture.next_actions
     if len(refs) < count:
-        pytest.skip(
+        skip_for_setup(
+            SkipCategory.NOT_ENOUGH_QUEUED_ITEMS,
             f"needs {count} queued, unsnoozed next actions on one lead; the shared account {user.email} "
-            f"has {len(refs)}: add some on the target, or enable POST /api/e2e/fixtures"
+            f"has {len(refs)}: add some on the target, or enable POST /api/e2e/fixtures",
         )
     return refs[:count]
 
@@ -258,14 +260,12 @@ def shared_user(
     """
     email, password = os.environ.get("E2E_EMAIL", ""), os.environ.get("E2E_PASSWORD", "")
     if not (email and password):
-        pytest.skip(
-            "the target has no POST /api/e2e/fixtures (404) and E2E_EMAIL / E2E_PASSWORD are "
-            f"unset: {SHARED_ACCOUNT_HOWTO}, or {FIXTURES_HOWTO}"
-        )
+        skip_for_setup(SkipCategory.NO_CREDENTIALS, NO_CREDENTIALS)
     if failing_actions:
-        pytest.skip(
+        skip_for_setup(
+            SkipCategory.NO_FIXTURES_ENDPOINT,
             f"needs next actions whose {', '.join(failing_actions)} fails: only "
-            f"POST /api/e2e/fixtures (failingActions) can set that up: {FIXTURES_HOWTO}"
+            f"POST /api/e2e/fixtures (failingActions) can set that up: {FIXTURES_HOWTO}",
         )
     token = login(api, email, password)
     user = User(api=api, token=token, email=email, password=password, retry=retry, isolated=False)
@@ -274,9 +274,10 @@ def shared_user(
         by_lead.setdefault(str(item["leadId"]), []).append(NextActionRef(str(item["id"]), str(item["title"])))
     lead_id, refs = max(by_lead.items(), key=lambda kv: len(kv[1]), default=("", []))
     if len(refs) < min_queued:
-        pytest.skip(
+        skip_for_setup(
+            SkipCategory.NOT_ENOUGH_QUEUED_ITEMS,
             f"the shared account {email} needs at least {min_queued} queued, unsnoozed next "
-            f"actions on one lead (it has {len(refs)}): add some on the target, or " + FIXTURES_HOWTO
+            f"actions on one lead (it has {len(refs)}): add some on the target, or " + FIXTURES_HOWTO,
         )
     user.data = FixtureData(email=email, password=password, lead_id=lead_id, next_actions=refs)
     return user

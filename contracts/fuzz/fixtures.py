@@ -15,9 +15,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from contracts.api.credentials import NO_CREDENTIALS, account
 from contracts.fuzz import reach
 from contracts.fuzz.session import FuzzSession, FuzzSummary
 from contracts.fuzz.settings import budget, seed
+from safety.skips import SkipCategory, skip_for_setup
 
 SUMMARY_PLUGIN = "contract-fuzz-summary"
 
@@ -28,6 +30,11 @@ def fuzz(request: pytest.FixtureRequest, target: str, target_cron_secret: str | 
     for the embedded app: `target_cron_secret`)."""
     run_seed, explicit = seed()
     session = FuzzSession(target, budget(), run_seed, explicit)
+    if not session.pool.use_fixtures and account() is None:
+        # Every fuzz test skips with the one reason the other tests give, not NoFuzzUser.
+        session.close()
+        session.pool.close()
+        skip_for_setup(SkipCategory.NO_CREDENTIALS, NO_CREDENTIALS)
     plugin = request.config.pluginmanager.get_plugin(SUMMARY_PLUGIN)
     if plugin is None:
         plugin = FuzzSummary()

@@ -250,6 +250,9 @@ def test_unreachable_target_errors_mutating_tests(ini: pytest.Pytester, staging:
     result = ini.runpytest(f"--base-url={url}")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*production guard: the target * could not be checked*"])
+    # The summary says the test errored, and does not also count it as one that ran.
+    result.stdout.fnmatch_lines(["1 mutating test(s) ERRORED because the target could not be checked*"])
+    assert "mutating test(s) ran against" not in result.stdout.str()
 
 
 # --- the network guard ---------------------------------------------------------------------------
