@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,17 @@ def test_long_idempotency_key_500(make_client: AppFactory) -> None:
 def test_health_names_the_broken_build(make_client: AppFactory) -> None:
     client = _broken(make_client, "list_snoozed")
     assert client.get("/api/health").json()["broken"] == "list_snoozed"
+
+
+def test_the_catalogue_counts_match_the_faults() -> None:
+    counts = Counter(fault.section for fault in FAULTS.values())
+    proofs = Counter(fault.proof for fault in FAULTS.values())
+    by_section = ", ".join(f"§{section} {counts[section]}" for section in sorted(counts))
+    expected = f"In numbers: {len(FAULTS)} faults; by section {by_section};"
+    text = " ".join(CATALOGUE.read_text().split())
+    assert expected in text, f"contracts/README.md must say {expected!r}"
+    expected_proofs = (
+        f"{proofs['contract']} caught by fast contract tests, {proofs['spec']} by browser specs, "
+        f"{proofs['slow']} by slow tests, {proofs['fuzz']} by the fuzzer"
+    )
+    assert expected_proofs in text, f"contracts/README.md must say {expected_proofs!r}"
