@@ -10,7 +10,10 @@ limit (contracts.fuzz.auth). See contracts/FUZZING.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from schemathesis.generation.case import Case
 
 from contracts.fuzz import schema as fuzz_schema
 from contracts.fuzz.session import FuzzSession
@@ -21,5 +24,5 @@ schema = fuzz_schema.load()
 
 
 @schema.include(operation_id="executeNextAction").parametrize()
-def test_fuzz_execute(case, fuzz: FuzzSession) -> None:
+def test_fuzz_execute(case: Case[Any], fuzz: FuzzSession) -> None:
     fuzz.run(case)

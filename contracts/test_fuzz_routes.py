@@ -7,7 +7,10 @@ skipped with a reason without it. See contracts/FUZZING.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from schemathesis.generation.case import Case
 
 from contracts.fuzz import schema as fuzz_schema
 from contracts.fuzz.session import FuzzSession
@@ -18,5 +21,5 @@ schema = fuzz_schema.load()
 
 
 @schema.exclude(operation_id="executeNextAction").parametrize()
-def test_fuzz_route(case, fuzz: FuzzSession) -> None:
+def test_fuzz_route(case: Case[Any], fuzz: FuzzSession) -> None:
     fuzz.run(case)

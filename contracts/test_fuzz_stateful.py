@@ -36,7 +36,7 @@ class _LinkedUser:
         self.spent = 0
 
 
-def _make_workflow(session: FuzzSession, completed: list[int]) -> type:
+def _make_workflow(session: FuzzSession, completed: list[int]) -> Any:
     base = schema.as_state_machine()
 
     class Workflow(base):  # type: ignore[misc, valid-type]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from requests.structures import CaseInsensitiveDict
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.rate_limit import build_limiter, ratelimit
 from schemathesis.generation.case import Case
@@ -71,19 +72,19 @@ class PoolStats:
     by_operation: dict[str, int] = field(default_factory=dict)
 
 
-def _operation_id(case: Case) -> str | None:
+def _operation_id(case: Case[Any]) -> str | None:
     value = case.operation.definition.raw.get("operationId")
     return str(value) if value is not None else None
 
 
-def _security_negated(case: Case) -> bool:
+def _security_negated(case: Case[Any]) -> bool:
     try:
         return bool(case.operation.schema.is_security_param_negated(case))
     except Exception:
         return False
 
 
-def _negative_at(case: Case, location: ParameterLocation) -> bool:
+def _negative_at(case: Case[Any], location: ParameterLocation) -> bool:
     meta = case.meta
     return meta is not None and meta.is_negative_at(location)
 
@@ -94,7 +95,7 @@ def _slot(value: Any) -> tuple[int, int]:
     return digest % 8, digest // 8
 
 
-def _ids_for(case: Case, user: FuzzUser) -> list[str]:
+def _ids_for(case: Case[Any], user: FuzzUser) -> list[str]:
     if case.operation.path.startswith("/api/leads/"):
         return [user.lead_id] if user.lead_id else []
     return user.next_action_ids
@@ -257,11 +258,11 @@ class UserPool:
 
     # ------------------------------------------------------------------ cases
 
-    def authorize(self, case: Case) -> dict[str, str]:
+    def authorize(self, case: Case[Any]) -> dict[str, str]:
         """Make `case` act as a pool user; returns the headers to send with it."""
         return self.authorize_case(case)[0]
 
-    def authorize_case(self, case: Case) -> tuple[dict[str, str], bool]:
+    def authorize_case(self, case: Case[Any]) -> tuple[dict[str, str], bool]:
         """Make `case` act as a pool user: (headers to send, whether the action may fail).
 
         Unless the case is negative in that place: the `{id}` path parameter becomes an id the
@@ -303,7 +304,7 @@ class UserPool:
         return c.auth_headers(user.token), failing and op == EXECUTE_OPERATION
 
     @staticmethod
-    def _slot_of(case: Case) -> tuple[int, int]:
+    def _slot_of(case: Case[Any]) -> tuple[int, int]:
         """Which kind of id the case gets (see OWN_ID...); 7 (as generated) for no/negative id."""
         if "id" not in (case.path_parameters or {}) or _negative_at(case, ParameterLocation.PATH):
             return 7, 0
@@ -339,7 +340,7 @@ class UserPool:
                 self._foreign = self._new_user()
             return self._foreign
 
-    def _maybe_real_credentials(self, case: Case) -> None:
+    def _maybe_real_credentials(self, case: Case[Any]) -> None:
         body = case.body
         if not isinstance(body, dict) or _negative_at(case, ParameterLocation.BODY):
             return
@@ -388,11 +389,12 @@ class RotatingFixtureAuth:
 
     pool: UserPool | None = None
 
-    def get(self, case: Case, ctx: Any) -> dict[str, str]:
+    def get(self, case: Case[Any], ctx: Any) -> dict[str, str]:
         assert self.pool is not None, "set RotatingFixtureAuth.pool before the run"
         return self.pool.authorize(case)
 
-    def set(self, case: Case, data: dict[str, str], ctx: Any) -> None:
+    def set(self, case: Case[Any], data: dict[str, str], ctx: Any) -> None:
         if data:
-            case.headers = case.headers or {}
+            if case.headers is None:
+                case.headers = CaseInsensitiveDict()
             case.headers.update(data)

@@ -43,7 +43,7 @@ def _json(response: Response) -> Any:
 
 
 @schemathesis.check
-def no_leak_in_error_body(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def no_leak_in_error_body(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """Error answers never hold a stack trace, SQL, a file path or a secret (section 1)."""
     text = response.content.decode("utf-8", errors="replace") if response.content else ""
     if FIXTURE_SECRET in text:
@@ -72,7 +72,7 @@ def no_leak_in_error_body(ctx: CheckContext, response: Response, case: Case) -> 
 
 
 @schemathesis.check
-def retry_after_on_429(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def retry_after_on_429(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """A 429 carries `Retry-After` in delay-seconds, an integer 1..60 (section 6)."""
     if response.status_code != 429:
         return None
@@ -86,7 +86,7 @@ def retry_after_on_429(ctx: CheckContext, response: Response, case: Case) -> boo
 
 
 @schemathesis.check
-def error_body_shape(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def error_body_shape(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """Every error answer has `{"ok": false, "error": {"code": str, "message": str}}` (section 1)."""
     if response.status_code < 400:
         return None
@@ -111,7 +111,7 @@ _EXECUTE_PATH = re.compile(r"/api/next-actions/[^/]+/execute$")
 
 
 @schemathesis.check
-def auth_checked_first_on_execute(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def auth_checked_first_on_execute(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """On the execute route, auth is checked before the body, the id and the key (section 6).
 
     An authenticated execute request answered 400, 404, 409 or 422 is sent again without its
@@ -153,7 +153,7 @@ CONTRACT_CHECKS = (
 _AUTH_ENFORCED: set[str] = set()
 
 
-def ignored_auth_once(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def ignored_auth_once(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """schemathesis' `ignored_auth`, confirming each operation once per run (as `st run` does).
 
     Outside its engine (`case.validate_response`) the check gets no memory of confirmed

@@ -32,13 +32,13 @@ if _target:
 
 
 @schemathesis.hook
-def before_call(context: schemathesis.HookContext, case: Case, kwargs: dict[str, Any]) -> None:
+def before_call(context: schemathesis.HookContext, case: Case[Any], kwargs: dict[str, Any]) -> None:
     """As on the pytest path: send a schema-valid 48.0 for an integer as 48."""
     integral_floats_as_ints(case)
 
 
 @schemathesis.hook
-def filter_failure(context: schemathesis.HookContext, failure: Any, case: Case, response: Any) -> bool:
+def filter_failure(context: schemathesis.HookContext, failure: Any, case: Case[Any], response: Any) -> bool:
     """As on the pytest path: where the contract leaves the answer free, only a 5xx fails;
     the user made with every action in `failingActions` answers 500 `execution_failed`."""
     pool = RotatingFixtureAuth.pool

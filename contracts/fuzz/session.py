@@ -99,7 +99,7 @@ class FuzzStats:
         }
 
 
-def _case_record(case: Case, response: Any, curl: str, message: str, seed: int) -> dict[str, Any]:
+def _case_record(case: Case[Any], response: Any, curl: str, message: str, seed: int) -> dict[str, Any]:
     request = response.request if response is not None else None
     body: Any = None
     if request is not None and request.body is not None:
@@ -156,7 +156,7 @@ class FuzzSession:
         self.reach_problems: list[str] = []
         self.cassette: deque[dict[str, Any]] = deque(maxlen=har.MAX_ENTRIES)
 
-    def run(self, case: Case, headers: dict[str, str] | None = None, *, action_may_fail: bool = False) -> Any:
+    def run(self, case: Case[Any], headers: dict[str, str] | None = None, *, action_may_fail: bool = False) -> Any:
         """Send `case` as a pool user and validate the answer (raises on a check failure).
 
         `headers`: the auth to send instead of the pool's (the stateful run acts as the
@@ -198,7 +198,7 @@ class FuzzSession:
             raise
         return response
 
-    def _send(self, case: Case, headers: dict[str, str]) -> Any:
+    def _send(self, case: Case[Any], headers: dict[str, str]) -> Any:
         started = har.now()
         response = case.call(base_url=self.base_url, session=self.http, headers=headers)
         with self._lock:
@@ -206,7 +206,7 @@ class FuzzSession:
             self.cassette.append(har.entry(response, started))
         return response
 
-    def _record_failure(self, case: Case, response: Any, headers: dict[str, str], error: BaseException) -> None:
+    def _record_failure(self, case: Case[Any], response: Any, headers: dict[str, str], error: BaseException) -> None:
         try:
             curl = case.as_curl_command(headers=headers, base_url=self.base_url)
         except Exception as exc:  # pragma: no cover - curl generation is best effort
@@ -283,7 +283,7 @@ class FuzzSession:
         self.pool.close()
 
 
-def integral_floats_as_ints(case: Case) -> None:
+def integral_floats_as_ints(case: Case[Any]) -> None:
     """Send a schema-valid `48.0` for an integer field as `48`.
 
     JSON Schema counts 48.0 as an integer; whether an app does is not something the contract
@@ -300,7 +300,7 @@ def integral_floats_as_ints(case: Case) -> None:
             body[name] = int(value)
 
 
-def failing_action_answer(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def failing_action_answer(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """The only server error a user whose actions fail may get: 500 `execution_failed` (section 6)."""
     if response.status_code < 500:
         return None
@@ -338,7 +338,7 @@ def response_checks(free: str | None, action_may_fail: bool) -> dict[str, Any]:
     return {"additional_checks": [ignored_auth_once, *CONTRACT_CHECKS], "excluded_checks": [ignored_auth]}
 
 
-def free_answer(case: Case) -> str | None:
+def free_answer(case: Case[Any]) -> str | None:
     """Why the contract leaves the answer to `case` free, or None when it does not."""
     if case.method.upper() != case.operation.method.upper():
         return "a wrong method on a known path is free (section 1)"
@@ -356,7 +356,7 @@ def free_answer(case: Case) -> str | None:
     return None
 
 
-def _operation_id(case: Case) -> str | None:
+def _operation_id(case: Case[Any]) -> str | None:
     operation_id = case.operation.definition.raw.get("operationId")
     return operation_id if isinstance(operation_id, str) else None
 
@@ -368,7 +368,7 @@ def _blank(body: object) -> bool:
     return isinstance(body, str) and not body.strip()
 
 
-def free_response(case: Case, status: int) -> str | None:
+def free_response(case: Case[Any], status: int) -> str | None:
     """Why the contract leaves this answer's body free, or None: a logout's 200 (section 2)."""
     if _operation_id(case) == "logout" and status == 200:
         return "the body of a logout's 200 is free, and whether it clears the cookie (section 2)"

@@ -75,7 +75,8 @@ def budget(env: dict[str, str] | None = None) -> Budget:
         return Budget(examples, max(steps, min(50, examples // 10)), EXAMPLES_ENV, profile)
     if profile == "ci":
         return Budget(CI_EXAMPLES, steps, "hypothesis profile 'ci'", profile)
-    loaded = hypothesis.settings.default.max_examples
+    default = hypothesis.settings.default
+    loaded = default.max_examples if default is not None else _HYPOTHESIS_DEFAULT_EXAMPLES
     if profile != "default" and loaded != _HYPOTHESIS_DEFAULT_EXAMPLES:
         return Budget(loaded, steps, f"hypothesis profile {profile!r}", profile)
     return Budget(DEFAULT_EXAMPLES, steps, "developer default", profile)
