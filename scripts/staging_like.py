@@ -7,7 +7,7 @@ POST /api/e2e/fixtures (REFAPP_E2E_FIXTURES unset), and one account, E2E_EMAIL /
 seeded with exactly REFAPP_SEED_NEXT_ACTIONS=5 queued next actions on one lead. Then it runs
 `pytest contracts specs -n 2 --base-url URL` against it with E2E_SAFE_HOSTS=127.0.0.1,
 E2E_EMAIL, E2E_PASSWORD and E2E_CRON_SECRET set, and prints each run's result and duration
-(its output goes to artifacts/staging_like/run-<n>.log). `--readings other` starts the app
+(its output goes to artifacts/staging_like/run-<reading>-<n>.log). `--readings other` starts the app
 with REFAPP_READINGS=other (a login ends the user's earlier sessions, run_next_actions
 closes every queued item, ...).
 
@@ -84,7 +84,7 @@ def one_run(number: int, args: argparse.Namespace, extra: list[str]) -> tuple[in
     )
     url = app.start()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = LOG_DIR / f"run-{number}.log"
+    log_path = LOG_DIR / f"run-{args.readings}-{number}.log"
     command = [sys.executable, "-m", "pytest", "contracts", "specs", "-n", args.workers, "--base-url", url, *extra]
     started = time.monotonic()
     try:
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "PASS" if status == 0 else f"FAIL (exit {status})"
         print(f"run {number}: {verdict} in {seconds:.0f} s: {last}", flush=True)
         if status != 0:
-            print(f"  log: {LOG_DIR / f'run-{number}.log'}", flush=True)
+            print(f"  log: {LOG_DIR / f'run-{args.readings}-{number}.log'}", flush=True)
     passed = sum(1 for status, _ in results if status == 0)
     durations = [seconds for _, seconds in results]
     print(

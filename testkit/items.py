@@ -194,6 +194,19 @@ class SharedAccount:
                 data["token"] = None
             self._save(data)
 
+    # ------------------------------------------------------------------ counters
+
+    def count_up(self, name: str, limit: int) -> bool:
+        """Count one more `name` for the whole run, unless `limit` are counted already (then False)."""
+        with self._lock:
+            data = self._load()
+            counters = data.setdefault("counters", {})
+            if counters.get(name, 0) >= limit:
+                return False
+            counters[name] = counters.get(name, 0) + 1
+            self._save(data)
+            return True
+
     # ------------------------------------------------------------------ the token
 
     def token(self, login: Callable[[], str]) -> str:

@@ -43,6 +43,7 @@ from contracts.fuzz.auth import UserPool, security_negated
 from contracts.fuzz.checks import CONTRACT_CHECKS, ignored_auth_once
 from contracts.fuzz.schema import worker_suffix
 from contracts.fuzz.settings import SEED_ENV, SHARED_EXECUTES_ENV, Budget, shared_executes
+from testkit import items as shared_items
 
 NON_429_GOAL = 0.90
 
@@ -227,6 +228,9 @@ class FuzzSession:
             return False
         if case.method.upper() != "POST":
             return False  # a wrong method is turned away before the action (and is few)
+        account = shared_items.active()
+        if account is not None:  # the bound is the run's, whichever process fuzzes
+            return not account.count_up("fuzz_shared_executes", self.shared_executes)
         return self.pool.shared_executes >= self.shared_executes
 
     def _send(self, case: Case, headers: dict[str, str], label: str) -> Any:
@@ -441,7 +445,7 @@ class FuzzSummary:
             if (fuzz.below_goal or fuzz.reach_problems) and session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-        workeroutput = getattr(session.config, "workeroutput", None)
+        workeroutput = getattr(getattr(session, "config", None), "workeroutput", None)
         if workeroutput is not None:
             # A worker's terminal summary is never shown: the controller prints these
             # (contracts/fuzz/fixtures.py, pytest_testnodedown).

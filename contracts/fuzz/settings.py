@@ -9,8 +9,8 @@ Budget (examples per operation and generation mode), highest precedence first:
 3. otherwise the fast developer default, DEFAULT_EXAMPLES.
 
 Against the shared E2E_EMAIL account (no fixtures endpoint), the fuzzer sends at most
-`E2E_FUZZ_SHARED_EXECUTES` (default 8) execute requests in each process; the generated cases
-beyond that are counted, not sent.
+`E2E_FUZZ_SHARED_EXECUTES` (default 8) execute requests in the whole run (every pytest-xdist
+worker counted); the generated cases beyond that are counted, not sent.
 
 Seed: `E2E_FUZZ_SEED=N` fixes it (a non-negative integer) so a run can be reproduced; without
 it a seed is chosen per run (shared by pytest-xdist workers) and printed in the summary.
