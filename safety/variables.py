@@ -44,7 +44,6 @@ ENV_VARIABLES: tuple[EnvVariable, ...] = (
     EnvVariable(
         "E2E_FUZZ_SHARED_EXECUTES",
         "execute requests the fuzzer may send as the shared E2E_EMAIL account in a run (default 8)",
-        steers=False,
     ),
     EnvVariable("E2E_FUZZ_ARTIFACTS", "where fuzzing writes failing cases and summaries", steers=False),
     EnvVariable("E2E_FUZZ_TARGET", "the target of `st run` with contracts/fuzz/hooks.py", steers=False),
