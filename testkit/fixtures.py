@@ -99,8 +99,8 @@ def _shared_account_turn(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     who = request.node.nodeid
-    account.take_turn(who, exclusive=request.node.get_closest_marker("shared_login") is not None)
-    try:
+    try:  # a turn given up on still leaves the queue of waiters (end_turn)
+        account.take_turn(who, exclusive=request.node.get_closest_marker("shared_login") is not None)
         if "fuzz" in used:
             _hand_items_to_the_fuzzer(request, account, who)
         if request.node.get_closest_marker("rate_limit_budget") is not None:
@@ -136,8 +136,8 @@ def _shared(api: httpx.Client, request: pytest.FixtureRequest, count: int, **kw:
     account, who = shared_account(request.config), request.node.nodeid
     if account is not None:
         # A test that asks for its user late (request.getfixturevalue) has no turn yet.
-        account.take_turn(who)
         request.addfinalizer(lambda: account.end_turn(who))
+        account.take_turn(who)
     return c.shared_user(
         api,
         min_queued=max(wanted, count),
