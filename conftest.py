@@ -41,7 +41,20 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     workers.apply_default_workers(config, SUITE_DIRS)
 
 
+#: Markers of how a test uses the shared E2E_EMAIL account (testkit/items.py), where the target
+#: has no fixtures endpoint; they change nothing for a fixtures user.
+SHARED_ACCOUNT_MARKERS = (
+    "shared_items(n, whole_lead=False, spends=0): acting as the shared account, the test needs n queued "
+    "items of one lead that no other test holds (whole_lead: every queued item of the lead, for a test that "
+    "runs run_next_actions); spends: how many of them leave the queue (such tests run late).",
+    "shared_login: the test logs the shared account in itself (a login may end its other sessions), so "
+    "it runs alone on the account.",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    for line in SHARED_ACCOUNT_MARKERS:
+        config.addinivalue_line("markers", line)
     # Checked before anything is collected or imported; pytest_collection_modifyitems below
     # catches whatever reaches the suite some other way.
     if config.option.help:

@@ -73,6 +73,8 @@ def test_execute_rejects_a_call_without_credentials(api: httpx.Client, body: byt
 
 
 @pytest.mark.mutating
+@pytest.mark.shared_login
+@pytest.mark.shared_items(0)
 @pytest.mark.parametrize("logout_via", ["bearer", "cookie"])
 def test_logged_out_token_is_dead_on_every_route(api: httpx.Client, fresh: c.User, logout_via: str) -> None:
     token = c.login(api, fresh.email, fresh.password)
@@ -89,6 +91,7 @@ def test_logged_out_token_is_dead_on_every_route(api: httpx.Client, fresh: c.Use
 
 
 @pytest.mark.mutating
+@pytest.mark.shared_items(0)
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
 def test_bearer_scheme_name_in_any_case(api: httpx.Client, fresh: c.User, scheme: str) -> None:
     # `fresh`, logged in just now: the shared account's older tokens may have died at a later
@@ -98,6 +101,7 @@ def test_bearer_scheme_name_in_any_case(api: httpx.Client, fresh: c.User, scheme
 
 
 @pytest.mark.mutating
+@pytest.mark.shared_items(0)
 def test_session_cookie_authenticates(api: httpx.Client, fresh: c.User) -> None:
     response = api.get(c.NEXT_ACTIONS_PATH, headers=c.cookie_headers(fresh.token))
     c.expect_status(response, 200, "the session cookie is accepted on (auth) routes (section 2)")
@@ -107,6 +111,8 @@ def test_session_cookie_authenticates(api: httpx.Client, fresh: c.User) -> None:
 
 
 @pytest.mark.mutating
+@pytest.mark.shared_login
+@pytest.mark.shared_items(0)
 def test_login_answers_token_and_session_cookie(api: httpx.Client, fresh: c.User) -> None:
     response = api.post(c.LOGIN_PATH, json={"email": fresh.email, "password": fresh.password})
     body = c.expect_status(response, 200, "login with valid credentials (section 2)")
@@ -140,6 +146,7 @@ def test_login_unknown_email_is_invalid_credentials(api: httpx.Client) -> None:
 
 
 @pytest.mark.mutating
+@pytest.mark.shared_items(0)
 def test_wrong_password_and_unknown_email_answer_alike(api: httpx.Client, fresh: c.User) -> None:
     wrong = f"wrong-{uuid.uuid4().hex}"
     bad_password = api.post(c.LOGIN_PATH, json={"email": fresh.email, "password": wrong})

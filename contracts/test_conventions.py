@@ -60,6 +60,7 @@ def test_error_answers_have_the_error_shape_and_a_clean_message(api: httpx.Clien
 
 
 @pytest.mark.mutating
+@pytest.mark.shared_items(1, spends=1)
 def test_unknown_request_fields_are_ignored(fresh: c.User) -> None:
     nba = fresh.fixture.next_actions[0]
     response = fresh.execute(nba.id, json={"actionKey": "mark_done", "unknownField": {"nested": [1, 2]}, "note": "x"})
@@ -69,6 +70,8 @@ def test_unknown_request_fields_are_ignored(fresh: c.User) -> None:
 
 
 @pytest.mark.mutating
+@pytest.mark.shared_login
+@pytest.mark.shared_items(0)
 def test_login_ignores_unknown_fields(fresh: c.User, api: httpx.Client) -> None:
     response = api.post(
         c.LOGIN_PATH,

@@ -78,11 +78,18 @@ def test_retry_job_is_processed_exactly_once_under_overlap(
     fresh: c.User, cron_secret: str, new_client: Callable[..., httpx.Client]
 ) -> None:
     nba_id = fresh.fixture.next_actions[0].id
+    threads = 4
+    clients = [new_client() for _ in range(threads)]
+    # The shared E2E_EMAIL account's item may carry jobs of earlier tests: let a run that was
+    # not skipped (bounded) process them first, and count only this test's event.
+    for _ in range(50):
+        if _cron(clients[0], cron_secret).json().get("skipped") != "locked":
+            break
+        time.sleep(0.2)
+    before = len(fresh.events(type=RETRY_JOB_EVENT, nextActionId=nba_id))
     body = c.expect_status(fresh.execute(nba_id, "retry_failed_deliveries"), 200)
     assert body.get("stubbed") is True, "retry_failed_deliveries answers stubbed: true (section 6)"
 
-    threads = 4
-    clients = [new_client() for _ in range(threads)]
     answers = c.race(threads, lambda n: _cron(clients[n], cron_secret))
     for answer in answers:
         assert isinstance(answer, httpx.Response), f"every cron invocation must answer; got {answer!r}"
@@ -91,16 +98,16 @@ def test_retry_job_is_processed_exactly_once_under_overlap(
     # Another run (here or in a parallel worker) may still hold the lock: wait, bounded.
     deadline = time.monotonic() + 20
     events = fresh.events(type=RETRY_JOB_EVENT, nextActionId=nba_id)
-    while not events and time.monotonic() < deadline:
+    while len(events) == before and time.monotonic() < deadline:
         _assert_cron_ok(_cron(clients[0], cron_secret))
         time.sleep(0.2)
         events = fresh.events(type=RETRY_JOB_EVENT, nextActionId=nba_id)
-    assert len(events) == 1, (
+    assert len(events) == before + 1, (
         f"the retry_failed_deliveries job is processed exactly once and emits one "
         f"{RETRY_JOB_EVENT} for its nextActionId (section 8); got {events!r}"
     )
     # Later runs do not process it again.
     _assert_cron_ok(_cron(clients[0], cron_secret))
     again = fresh.events(type=RETRY_JOB_EVENT, nextActionId=nba_id)
-    assert len(again) == 1, f"a processed job is never processed again (section 8); got {again!r}"
-    assert again[0]["nextActionId"] == nba_id
+    assert len(again) == before + 1, f"a processed job is never processed again (section 8); got {again!r}"
+    assert all(event["nextActionId"] == nba_id for event in again)

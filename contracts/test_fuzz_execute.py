@@ -18,7 +18,7 @@ from schemathesis.generation.case import Case
 from contracts.fuzz import schema as fuzz_schema
 from contracts.fuzz.session import FuzzSession
 
-pytestmark = [pytest.mark.mutating]
+pytestmark = [pytest.mark.mutating, pytest.mark.shared_items(0, whole_lead=True)]
 
 schema = fuzz_schema.load()
 

@@ -21,7 +21,7 @@ from contracts.fuzz import schema as fuzz_schema
 from contracts.fuzz.auth import EXECUTE_OPERATION
 from contracts.fuzz.session import FuzzSession
 
-pytestmark = [pytest.mark.mutating]
+pytestmark = [pytest.mark.mutating, pytest.mark.shared_login, pytest.mark.shared_items(0, whole_lead=True)]
 
 schema = fuzz_schema.load()
 
@@ -67,7 +67,9 @@ def _make_workflow(session: FuzzSession, completed: list[int]) -> Any:
             headers = self._headers(case)
             body = case.body if isinstance(case.body, dict) else {}
             may_fail = headers is not None and owner is not None and body.get("actionKey") in owner.failing_actions
-            response = session.run(case, headers=headers, action_may_fail=may_fail)
+            response = session.run(
+                case, headers=headers, action_may_fail=may_fail, over_shared_budget="unauthenticated"
+            )
             op = case.operation.definition.raw.get("operationId")
             if op == "createFixtures" and response.status_code == 201:
                 self._adopt(case, response)

@@ -81,6 +81,7 @@ def test_a_500_is_replayed_too(make_user: c.MakeUser, idem_key: Callable[[], str
     )
 
 
+@pytest.mark.shared_items(2)
 @pytest.mark.parametrize("change", ["other-id", "other-action-key", "other-both"])
 def test_key_reused_differently_is_422(fresh: c.User, idem_key: Callable[[], str], change: str) -> None:
     first_id, other_id = (ref.id for ref in c.need(fresh, 2))
@@ -122,6 +123,7 @@ def _answered_before_step_5(user: c.User, api: httpx.Client, nba_id: str, key: s
         c.assert_error(response, 404, "not_found")
 
 
+@pytest.mark.shared_items(1, spends=1)
 @pytest.mark.parametrize("how", ["unauthenticated", "invalid-body", "invalid-action-key", "unknown-id"])
 def test_requests_answered_before_step_5_do_not_use_the_key(
     fresh: c.User, api: httpx.Client, idem_key: Callable[[], str], how: str

@@ -74,6 +74,7 @@ def test_unknown_id_is_not_found(reader: c.User, path: str) -> None:
     c.assert_error(reader.get(path), 404, "not_found", secrets=reader.secrets)
 
 
+@pytest.mark.shared_items(1, spends=1)
 def test_snoozed_item_is_hidden_from_queued_but_readable(fresh: c.User) -> None:
     ref = fresh.fixture.next_actions[0]
     c.expect_status(fresh.execute(ref.id, "snooze_1d"), 200)
@@ -87,6 +88,7 @@ def test_snoozed_item_is_hidden_from_queued_but_readable(fresh: c.User) -> None:
     assert others <= {i["id"] for i in fresh.list_items()}, "unsnoozed items stay listed"
 
 
+@pytest.mark.shared_items(2, spends=2)
 def test_done_list_holds_done_items_snoozed_or_not(fresh: c.User) -> None:
     plain, snoozed = c.need(fresh, 2)
     c.expect_status(fresh.execute(plain.id, "mark_done"), 200)

@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True)
     database = Database(settings.database_url)
     if settings.e2e_email and settings.e2e_password:
         with readings.active(settings.readings):  # the seed's ids and titles follow the reading too
-            fixtures.seed_account(database, settings.e2e_email, settings.e2e_password)
+            fixtures.seed_account(database, settings.e2e_email, settings.e2e_password, settings.seed_next_actions)
 
     app = FastAPI(
         title="NBA reference app",

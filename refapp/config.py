@@ -10,6 +10,10 @@ from refapp import readings
 from refapp.broken import BROKEN_BUILDS
 from refapp.db import DEFAULT_DATABASE_URL
 
+#: The E2E_EMAIL account's seed (refapp.fixtures.seed_account): queued items by default, and at most.
+SEED_QUEUED = 3
+MAX_SEED_QUEUED = 50
+
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -29,6 +33,8 @@ class Settings:
     access_log: str | None = None
     e2e_email: str | None = None
     e2e_password: str | None = None
+    #: Queued next actions the E2E_EMAIL account's lead is topped up to at start-up.
+    seed_next_actions: int = SEED_QUEUED
     broken: str | None = None
     # Reported by GET /api/health (contract v1.1 section 3); "production" makes the suite treat it as prod.
     environment: str = "development"
@@ -68,6 +74,9 @@ class Settings:
         if reading not in readings.READINGS:
             valid = ", ".join(readings.READINGS)
             raise ConfigError(f"unknown REFAPP_READINGS value {reading!r}; valid readings: {valid}")
+        seed = (env.get("REFAPP_SEED_NEXT_ACTIONS") or "").strip()
+        if seed and not (seed.isdigit() and 1 <= int(seed) <= MAX_SEED_QUEUED):
+            raise ConfigError(f"REFAPP_SEED_NEXT_ACTIONS={seed!r}: must be an integer 1..{MAX_SEED_QUEUED}")
         return cls(
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             fixtures_enabled=_flag(env.get("REFAPP_E2E_FIXTURES")),
@@ -75,6 +84,7 @@ class Settings:
             access_log=env.get("REFAPP_ACCESS_LOG") or None,
             e2e_email=env.get("E2E_EMAIL") or None,
             e2e_password=env.get("E2E_PASSWORD") or None,
+            seed_next_actions=int(seed) if seed else SEED_QUEUED,
             broken=broken,
             readings=reading,
             environment=(env.get("REFAPP_ENVIRONMENT") or "").strip() or "development",

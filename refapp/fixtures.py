@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from refapp import readings
 from refapp.actions import ACTION_KEYS, new_next_action
 from refapp.auth import hash_password, verify_password
+from refapp.config import SEED_QUEUED
 from refapp.db import Database
 from refapp.errors import invalid_body
 from refapp.models import Lead, NextAction, User, new_id
@@ -21,7 +22,6 @@ log = logging.getLogger("refapp")
 
 DEFAULT_NEXT_ACTIONS = 3
 MAX_NEXT_ACTIONS = 50
-SEED_QUEUED = 3
 
 
 def _healthy(_name: str) -> bool:
@@ -110,8 +110,8 @@ def create_fixture(
     return body
 
 
-def seed_account(database: Database, email: str, password: str) -> None:
-    """Ensure the E2E account exists with its password, one lead and >= 3 queued actions.
+def seed_account(database: Database, email: str, password: str, queued_goal: int = SEED_QUEUED) -> None:
+    """Ensure the E2E account exists with its password, one lead and >= `queued_goal` queued actions.
 
     Idempotent: run at every start-up; it only tops the queue up.
     """
@@ -143,6 +143,6 @@ def seed_account(database: Database, email: str, password: str) -> None:
                 (NextAction.snoozed_until.is_(None)) | (NextAction.snoozed_until <= now),
             )
         ).scalar_one()
-        for _ in range(max(0, SEED_QUEUED - int(queued))):
+        for _ in range(max(0, queued_goal - int(queued))):
             session.add(new_next_action(lead))
     log.info("seeded the E2E account")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from playwright.sync_api import Locator, Page, Response, expect
 
 from contracts.api import NextActionRef
+from testkit import waits
 
 if TYPE_CHECKING:
     from specs.accounts import Account
@@ -124,6 +125,8 @@ def act(page: Page, me: Account, nba: NextActionRef, action_key: str, *, double:
         expect_succeeded(page)
         return
     ran_before = len(me.user.executions(nba.id))
+    # The click's execute request spends the shared budget like any other (a double click: two).
+    me.user.reserve(2 if double else 1)
     retry_after: list[str] = []
 
     def on_response(response: Response) -> None:
@@ -142,7 +145,9 @@ def act(page: Page, me: Account, nba: NextActionRef, action_key: str, *, double:
             return
         assert len(me.user.executions(nba.id)) == ran_before, f"{LABELS[action_key]} ran and failed on {nba.title!r}"
         wait = int(retry_after[-1]) if retry_after and retry_after[-1].isdigit() else 60
+        waits.notice(min(wait, 60) + 1, f"{LABELS[action_key]} on the page answered 429 (Retry-After {wait})")
         time.sleep(min(wait, 60) + 1)
+        me.user.reserve()
         page.reload()
         expect(item(page, nba.title)).to_be_visible()
         click()

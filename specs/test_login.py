@@ -20,6 +20,7 @@ def _submit(page: Page, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in", exact=True).click()
 
 
+@pytest.mark.shared_login  # a sign-in may end the account's other sessions (free, v1.1)
 def test_signing_in_lands_on_the_queue(page: Page, account: MakeAccount) -> None:
     me = account(next_actions=1)
     _submit(page, me.data.email, me.data.password)

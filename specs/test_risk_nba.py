@@ -43,6 +43,7 @@ def test_run_risk_rules_then_the_lead_page_shows_the_evaluation(page: Page, sign
         expect(flags.get_by_role("listitem").filter(has_text=flag["code"]).first).to_be_visible()
 
 
+@pytest.mark.shared_items(2, spends=1)
 def test_snooze_1_day_hides_the_item_but_keeps_it_readable(page: Page, sign_in: MakeAccount) -> None:
     me = sign_in(next_actions=2)
     snoozed, other = me.next_actions
@@ -59,6 +60,7 @@ def test_snooze_1_day_hides_the_item_but_keeps_it_readable(page: Page, sign_in: 
     assert nba["status"] == "queued", nba
 
 
+@pytest.mark.shared_items(2, spends=1)
 def test_mark_done_removes_the_item(page: Page, sign_in: MakeAccount) -> None:
     me = sign_in(next_actions=2)
     done, other = me.next_actions

@@ -11,6 +11,7 @@ from specs.helpers import act, item, open_queue, queue
 pytestmark = pytest.mark.mutating
 
 
+@pytest.mark.shared_items(1, whole_lead=True)
 def test_run_next_actions_leaves_the_lead_with_queued_work(page: Page, sign_in: MakeAccount) -> None:
     me = sign_in(next_actions=1)
     nba = me.next_actions[0]

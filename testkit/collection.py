@@ -54,14 +54,35 @@ def shares_one_budget(env: Mapping[str, str]) -> bool:
     return bool(env.get("E2E_EMAIL") and env.get("E2E_PASSWORD"))
 
 
+def shared_order(item: pytest.Item) -> int:
+    """Where a test goes in a run on the shared account (its `shared_items` marker).
+
+    A target without fixtures may make no more queued items than `run_next_actions` must (one):
+    the tests that need several at once run first, while the seeded ones last; the tests that
+    use items up (or may close every queued item: whole_lead) run last.
+    """
+    marker = item.get_closest_marker("shared_items")
+    if marker is None:
+        return 1
+    if (int(marker.args[0]) if marker.args else 1) >= 2:
+        return 0
+    return 2 if marker.kwargs.get("spends") or marker.kwargs.get("whole_lead") else 1
+
+
+def _shared_budget_key(item: pytest.Item) -> tuple[bool, int]:
+    return item.get_closest_marker("rate_limit_budget") is not None, shared_order(item)
+
+
 def order_items(items: list[pytest.Item], *, shared_budget: bool) -> None:
     """Sort in place (stably).
 
     Shared budget: tests that spend a whole rate-limit budget run last, so they cannot starve
-    the others. Own users: tests that wait (`slow`, e.g. out a Retry-After) run first, so their
-    waits overlap the rest of the run under pytest-xdist instead of ending it.
+    the others; before them, the shared account's items go first to the tests that need
+    several at once, and last to the tests that use them up (`shared_order`). Own users:
+    tests that wait (`slow`, e.g. out a Retry-After) run first, so their waits overlap the rest
+    of the run under pytest-xdist instead of ending it.
     """
     if shared_budget:
-        items.sort(key=lambda item: item.get_closest_marker("rate_limit_budget") is not None)
+        items.sort(key=_shared_budget_key)
     else:
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)

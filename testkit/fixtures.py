@@ -17,6 +17,7 @@ The target is pytest-playwright's `base_url`, which the safety plugin resolves a
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -29,8 +30,126 @@ from contracts.api.credentials import NO_SECOND_ACCOUNT, account
 from contracts.api.users import FIXTURES_HOWTO, SHARED_RETRY
 from safety.embedded import EmbeddedApp
 from safety.skips import SkipCategory, skip_for_setup
+from testkit import items, waits
+from testkit.budget import BudgetPlanner
 
 CRON_SECRET_ENV = "E2E_CRON_SECRET"  # noqa: S105 - the variable's name, not a secret
+
+SHARED_ACCOUNT = pytest.StashKey[items.SharedAccount | None]()
+RUN_DIR = pytest.StashKey[str]()
+#: Fixtures through which a test acts as the shared account (when the target has no fixtures).
+SHARED_USERS = frozenset({"fresh", "reader", "user_or_shared", "account", "sign_in", "shared_account_user", "fuzz"})
+
+
+# --------------------------------------------------------------------------- the shared account
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One SharedAccount per process, on a directory that every process of the run shares."""
+    waits.install(config.pluginmanager.get_plugin("capturemanager"))
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        run_id = str(workerinput["testrunuid"])
+    else:
+        run_id = getattr(config.option, "testrunuid", None) or uuid.uuid4().hex
+        if hasattr(config.option, "testrunuid"):
+            config.option.testrunuid = run_id  # pytest-xdist hands this one to the workers
+    account = None
+    if os.environ.get("E2E_EMAIL") and os.environ.get("E2E_PASSWORD"):
+        directory = items.run_dir(run_id)
+        account = items.SharedAccount(directory, BudgetPlanner(directory / "budget.json"))
+        if workerinput is None:
+            config.stash[RUN_DIR] = str(directory)
+    config.stash[SHARED_ACCOUNT] = account
+    items.activate(account)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """How the run spent the shared account's execute budget (every process's requests)."""
+    account = shared_account(config)
+    if account is None or not config.stash.get(RUN_DIR, None):
+        return
+    reserved, waited = account.budget.totals()
+    if reserved:
+        terminalreporter.write_line(
+            f"e2e shared account: {reserved} execute request(s) planned across the run's processes "
+            f"({account.budget.pace} per {account.budget.window:.0f} s); tests waited {waited:.0f} s in all "
+            "for the budget"
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    waits.uninstall()
+    items.activate(None)
+    directory = config.stash.get(RUN_DIR, None)
+    if directory:  # the controller (or the only process) cleans up after the run
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def shared_account(config: pytest.Config) -> items.SharedAccount | None:
+    return config.stash.get(SHARED_ACCOUNT, None)
+
+
+@pytest.fixture(autouse=True)
+def _shared_account_turn(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that acts as the shared account takes a turn on it (testkit/items.py) for its length.
+
+    Alone (`shared_login`) when it logs the account in itself; its items are given back when
+    it ends; a `rate_limit_budget` test holds the whole execute budget.
+    """
+    account = shared_account(request.config)
+    used = set(request.fixturenames)
+    if account is None or not used & SHARED_USERS or request.getfixturevalue("fixtures_enabled"):
+        yield
+        return
+    who = request.node.nodeid
+    try:  # a turn given up on still leaves the queue of waiters (end_turn)
+        account.take_turn(who, exclusive=request.node.get_closest_marker("shared_login") is not None)
+        if "fuzz" in used:
+            _hand_items_to_the_fuzzer(request, account, who)
+        if request.node.get_closest_marker("rate_limit_budget") is not None:
+            with account.budget.hold(who):
+                yield
+        else:
+            yield
+    finally:
+        account.end_turn(who)
+
+
+def _hand_items_to_the_fuzzer(request: pytest.FixtureRequest, account: items.SharedAccount, who: str) -> None:
+    """A fuzz test that executes acts on the items it holds: the whole lead (it may run
+    `run_next_actions`, which may close every queued item of the lead)."""
+    count, whole_lead = _items_wanted(request, 0)
+    if not whole_lead:
+        return
+    session = request.getfixturevalue("fuzz")
+    user = _shared(request.getfixturevalue("api"), request, count)
+    session.pool.use_shared_items(user.fixture.lead_id, [ref.id for ref in user.fixture.next_actions])
+
+
+def _items_wanted(request: pytest.FixtureRequest, default: int) -> tuple[int, bool]:
+    """(items, whole lead) from the test's `shared_items(n, whole_lead=False)` marker."""
+    marker = request.node.get_closest_marker("shared_items")
+    if marker is None:
+        return default, False
+    return (int(marker.args[0]) if marker.args else default), bool(marker.kwargs.get("whole_lead", False))
+
+
+def _shared(api: httpx.Client, request: pytest.FixtureRequest, count: int, **kw: object) -> c.User:
+    wanted, whole_lead = _items_wanted(request, count)
+    account, who = shared_account(request.config), request.node.nodeid
+    if account is not None:
+        # A test that asks for its user late (request.getfixturevalue) has no turn yet.
+        request.addfinalizer(lambda: account.end_turn(who))
+        account.take_turn(who)
+    return c.shared_user(
+        api,
+        min_queued=max(wanted, count),
+        account=account,
+        who=who,
+        whole_lead=whole_lead,
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 # --------------------------------------------------------------------------- the target
@@ -117,7 +236,7 @@ def make_user(api: httpx.Client, fixtures_enabled: bool) -> c.MakeUser:
 
 
 @pytest.fixture
-def user_or_shared(api: httpx.Client, fixtures_enabled: bool) -> c.MakeUser:
+def user_or_shared(api: httpx.Client, fixtures_enabled: bool, request: pytest.FixtureRequest) -> c.MakeUser:
     """Make a user: a brand-new fixtures user, or else the shared E2E_EMAIL account (or skip).
 
     `make(next_actions=3, failing_actions=())`; the shared account must have `next_actions`
@@ -127,30 +246,31 @@ def user_or_shared(api: httpx.Client, fixtures_enabled: bool) -> c.MakeUser:
     def make(next_actions: int = 3, failing_actions: Sequence[str] = ()) -> c.User:
         if fixtures_enabled:
             return c.fixtures_user(api, next_actions, failing_actions)
-        return c.shared_user(api, min_queued=next_actions, failing_actions=failing_actions)
+        return _shared(api, request, next_actions, failing_actions=failing_actions)
 
     return make
 
 
 @pytest.fixture
-def fresh(api: httpx.Client, fixtures_enabled: bool) -> c.User:
+def fresh(api: httpx.Client, fixtures_enabled: bool, request: pytest.FixtureRequest) -> c.User:
     """A logged-in user with queued next actions on one lead (`fresh.fixture`).
 
     A brand-new isolated fixtures user (three items) where the target has the endpoint;
     otherwise the E2E_EMAIL / E2E_PASSWORD account (at least one queued item), whose requests
     wait out a 429 (bounded).
     """
-    return c.fixtures_user(api) if fixtures_enabled else c.shared_user(api, min_queued=1)
+    return c.fixtures_user(api) if fixtures_enabled else _shared(api, request, 1)
 
 
 @pytest.fixture(scope="session")
-def reader(_session_api: httpx.Client, fixtures_enabled: bool) -> c.User:
+def reader(_session_api: httpx.Client, fixtures_enabled: bool, pytestconfig: pytest.Config) -> c.User:
     """One user per worker for tests that only read (never execute: no budget, no state change).
 
     Saves a fixtures call and a login per read-only test; tests that execute use `fresh`.
     """
     if not fixtures_enabled:
-        return c.shared_user(_session_api)
+        # Holds no items: a view of the account's queued items (the tests only read).
+        return c.shared_user(_session_api, min_queued=0, account=shared_account(pytestconfig))
     return c.fixtures_user(_session_api)
 
 
@@ -193,9 +313,14 @@ def second_account_user(api: httpx.Client) -> c.User:
 
 
 @pytest.fixture
-def shared_account_user(api: httpx.Client, fixtures_enabled: bool) -> c.User:
-    """The E2E_EMAIL account without the retry policy (for the budget test in fallback mode)."""
-    return c.shared_user(api, min_queued=0, retry=None)
+def shared_account_user(api: httpx.Client, fixtures_enabled: bool, request: pytest.FixtureRequest) -> c.User:
+    """The E2E_EMAIL account without the retry policy (for the budget test in fallback mode).
+
+    Its requests reserve nothing: a `rate_limit_budget` test holds the whole budget instead.
+    """
+    user = c.shared_user(api, min_queued=0, retry=None, account=shared_account(request.config))
+    user.account = None
+    return user
 
 
 # --------------------------------------------------------------------------- the cron secret

@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from contracts.api.errors import describe
+from testkit import waits
 
 #: Rate limit of the execute route (section 6): at most this many requests per user per 60 s.
 RATE_LIMIT = 20
@@ -132,6 +133,8 @@ def send_with_retry(
         delay += policy.margin
         if delay > policy.max_wait or waited + delay > policy.max_total:
             return response
+        request = response.request
+        waits.notice(delay, f"{request.method} {request.url.path} answered 429 with Retry-After {value!r}")
         sleep(delay)
         waited += delay
         response = send()

@@ -33,6 +33,7 @@ from contracts.api.shapes import (
 )
 from contracts.api.times import RetryPolicy, send_with_retry
 from safety.skips import SkipCategory, skip_for_setup
+from testkit.items import ItemsUnavailable, SharedAccount
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ class User:
     retry: RetryPolicy | None = None
     #: False for the shared E2E_EMAIL account, whose data other tests change too.
     isolated: bool = True
+    #: The shared account's hand-out (testkit/items.py): its execute budget and its token.
+    account: SharedAccount | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -149,19 +152,42 @@ class User:
 
     def post(self, path: str, **kw: Any) -> httpx.Response:
         extra = kw.pop("headers", None)
-        return self._send(lambda: self.api.post(path, headers=self.headers(extra), **kw))
+        send = lambda: self.api.post(path, headers=self.headers(extra), **kw)  # noqa: E731
+        if self.account is not None and path.endswith("/execute"):
+            # Every authenticated execute spends the account's one budget: reserve a slot first.
+            send = self._budgeted(send)
+        return self._send(send)
+
+    def reserve(self, count: int = 1) -> None:
+        """Take `count` slots of the shared account's execute budget (a click that executes, say)."""
+        if self.account is not None:
+            self.account.budget.reserve(count)
+
+    def _budgeted(self, send: Callable[[], httpx.Response]) -> Callable[[], httpx.Response]:
+        def budgeted() -> httpx.Response:
+            self.reserve()
+            return send()
+
+        return budgeted
 
     def _send(self, send: Callable[[], httpx.Response]) -> httpx.Response:
         response = send() if self.retry is None else send_with_retry(send, self.retry)
         # The shared E2E_EMAIL account is logged in by other tests and workers too, and a
-        # login may end the user's earlier sessions (free, v1.1): on a 401, log in afresh
-        # and resend (bounded). A fixtures user is logged in once, by its own test only.
+        # login may end the user's earlier sessions (free, v1.1): on a 401, get a live token
+        # (one login for the whole run: testkit/items.py) and resend (bounded). A fixtures
+        # user is logged in once, by its own test only.
         for _ in range(SHARED_RELOGINS if not self.isolated else 0):
             if response.status_code != 401:
                 break
-            self.token = login(self.api, self.email, self.password)
+            self.token = self._renewed()
             response = send() if self.retry is None else send_with_retry(send, self.retry)
         return response
+
+    def _renewed(self) -> str:
+        def fresh_login() -> str:
+            return login(self.api, self.email, self.password)
+
+        return fresh_login() if self.account is None else self.account.renew(self.token, fresh_login)
 
     def execute(
         self,
@@ -250,6 +276,9 @@ def shared_user(
     min_queued: int = 1,
     failing_actions: Sequence[str] = (),
     retry: RetryPolicy | None = SHARED_RETRY,
+    account: SharedAccount | None = None,
+    who: str = "",
+    whole_lead: bool = False,
 ) -> User:
     """The E2E_EMAIL / E2E_PASSWORD account, logged in, with the queued items of its busiest lead.
 
@@ -257,6 +286,10 @@ def shared_user(
     what is missing, when the variables are unset, when failing actions are wanted (only the
     fixtures endpoint makes those) or when that lead has fewer than `min_queued` items. Its
     requests wait out a 429 (bounded by `retry`): the whole run shares its rate-limit budget.
+
+    With `account` (the run's hand-out, testkit/items.py) the token is the run's one token, the
+    execute requests reserve the shared budget first, and `fixture` holds only the
+    `min_queued` items handed to `who` (every queued item of the lead with `whole_lead`).
     """
     email, password = os.environ.get("E2E_EMAIL", ""), os.environ.get("E2E_PASSWORD", "")
     if not (email and password):
@@ -267,6 +300,8 @@ def shared_user(
             f"needs next actions whose {', '.join(failing_actions)} fails: only "
             f"POST /api/e2e/fixtures (failingActions) can set that up: {FIXTURES_HOWTO}",
         )
+    if account is not None:
+        return _handed_out(api, email, password, retry, account, who, min_queued, whole_lead)
     token = login(api, email, password)
     user = User(api=api, token=token, email=email, password=password, retry=retry, isolated=False)
     by_lead: dict[str, list[NextActionRef]] = {}
@@ -279,5 +314,39 @@ def shared_user(
             f"the shared account {email} needs at least {min_queued} queued, unsnoozed next "
             f"actions on one lead (it has {len(refs)}): add some on the target, or " + FIXTURES_HOWTO,
         )
+    user.data = FixtureData(email=email, password=password, lead_id=lead_id, next_actions=refs)
+    return user
+
+
+def _handed_out(
+    api: httpx.Client,
+    email: str,
+    password: str,
+    retry: RetryPolicy | None,
+    account: SharedAccount,
+    who: str,
+    count: int,
+    whole_lead: bool,
+) -> User:
+    token = account.token(lambda: login(api, email, password))
+    user = User(api=api, token=token, email=email, password=password, retry=retry, isolated=False, account=account)
+    if count == 0 and not whole_lead:
+        # Nothing to act on: a view of the busiest lead's queued items, held by no one.
+        by_lead: dict[str, list[NextActionRef]] = {}
+        for item in user.list_items("queued"):
+            by_lead.setdefault(str(item["leadId"]), []).append(NextActionRef(str(item["id"]), str(item["title"])))
+        lead_id, refs = max(by_lead.items(), key=lambda kv: len(kv[1]), default=("", []))
+        user.data = FixtureData(email=email, password=password, lead_id=lead_id, next_actions=refs)
+        return user
+    try:
+        lead_id, ids = account.claim(who, user, count, whole_lead=whole_lead)
+    except ItemsUnavailable as error:
+        skip_for_setup(
+            SkipCategory.NOT_ENOUGH_QUEUED_ITEMS,
+            f"needs {count} queued, unsnoozed next action(s) of the shared account {email} that no other "
+            f"test holds, and {error}: add some on the target, or {FIXTURES_HOWTO}",
+        )
+    titles = {str(i["id"]): str(i["title"]) for i in user.list_items("queued")}
+    refs = [NextActionRef(item_id, titles.get(item_id, "")) for item_id in ids]
     user.data = FixtureData(email=email, password=password, lead_id=lead_id, next_actions=refs)
     return user

@@ -8,9 +8,11 @@ reach step 6), spends at most `budget` (18) authenticated execute requests per u
 moves on to the next fresh user.
 
 Where the target has no fixtures endpoint, the pool falls back to the E2E_EMAIL /
-E2E_PASSWORD account and its queued next actions; its execute requests are then throttled by
-schemathesis' own rate limiter (`build_limiter("18/m")`, the `rate-limit` option's limiter),
-so one account's single budget is never overrun.
+E2E_PASSWORD account and its queued next actions; its execute requests then reserve the run's
+shared budget (testkit/budget.py, through testkit/items.py's hand-out, which also gives it the
+run's one token and the items it may act on), or, outside pytest (`st run`), are throttled by
+schemathesis' own rate limiter (`build_limiter("18/m")`), so one account's single budget is
+never overrun.
 
 `RotatingFixtureAuth` wraps the pool as a schemathesis auth provider for `st run` (loaded
 through `contracts.fuzz.hooks`); the pytest path applies the pool at send time instead
@@ -32,6 +34,7 @@ from schemathesis.core.rate_limit import build_limiter, ratelimit
 from schemathesis.generation.case import Case
 
 from contracts import api as c
+from testkit import items as shared_items
 
 EXECUTE_OPERATION = "executeNextAction"
 RATE_BUDGET = 18  # of the contract's 20 per 60 s: two to spare for anything uncounted
@@ -77,7 +80,7 @@ def _operation_id(case: Case[Any]) -> str | None:
     return str(value) if value is not None else None
 
 
-def _security_negated(case: Case[Any]) -> bool:
+def security_negated(case: Case[Any]) -> bool:
     try:
         return bool(case.operation.schema.is_security_param_negated(case))
     except Exception:
@@ -126,6 +129,8 @@ class UserPool:
         self._limiter: Any = None
         self._tokens: dict[str, str] = {}
         self.stats = PoolStats()
+        #: Execute requests sent as the shared account (bounded by E2E_FUZZ_SHARED_EXECUTES).
+        self.shared_executes = 0
 
     # ------------------------------------------------------------------ users
 
@@ -163,8 +168,12 @@ class UserPool:
                 "the target has no POST /api/e2e/fixtures (404) and E2E_EMAIL / E2E_PASSWORD "
                 "are unset: the fuzzer has no user to authenticate as"
             )
-        token = c.login(self._http, email, password)
-        self.stats.logins += 1
+        account = shared_items.active()
+        if account is not None:
+            token = account.token(lambda: c.login(self._http, email, password))
+        else:
+            token = c.login(self._http, email, password)
+            self.stats.logins += 1
         response = self._http.get(c.NEXT_ACTIONS_PATH, params={"status": "queued"}, headers=c.auth_headers(token))
         items = c.items_of(response)
         return self._remember(
@@ -188,11 +197,21 @@ class UserPool:
         """`user`, logged in again first when its token may have died (see FuzzUser.stale)."""
         if user.stale:
             self._relogin(user)
+        account = shared_items.active()
+        if account is not None and not user.from_fixtures:
+            # Whatever token the run holds now (another process may have renewed it).
+            user.token = account.token(lambda: c.login(self._http, user.email, user.password))
+            self._remember(user)
         return user
 
     def _relogin(self, user: FuzzUser) -> None:
         old = user.token
-        user.token = c.login(self._http, user.email, user.password)
+        account = shared_items.active()
+        if account is not None and not user.from_fixtures:
+            # The run's one token of the shared account: renewed once for every process.
+            user.token = account.renew(old, lambda: c.login(self._http, user.email, user.password))
+        else:
+            user.token = c.login(self._http, user.email, user.password)
         user.stale = False
         self.stats.logins += 1
         if old in self._failing_tokens:
@@ -218,7 +237,7 @@ class UserPool:
             self.stats.revived += 1
             return users[0].token
 
-    def spend(self, *, failing: bool = False) -> FuzzUser:
+    def spend(self, *, failing: bool = False, post: bool = True) -> FuzzUser:
         """The user for one authenticated execute request: a fresh one once `budget` is spent.
 
         `failing`: the user whose actions all fail. The shared account cannot be swapped: its
@@ -233,10 +252,26 @@ class UserPool:
                     user = self._current = self._new_user()
             user.spent += 1
         if not user.from_fixtures:
-            if self._limiter is None:
-                self._limiter = build_limiter(f"{self.budget}/m")
-            ratelimit(self._limiter, self.base_url)
+            if not post:
+                # A wrong method on the path is not a request to the POST route whose requests
+                # count (section 6); it is turned away first.
+                return user
+            self.shared_executes += 1
+            account = shared_items.active()
+            if account is not None:
+                account.budget.reserve()
+            else:
+                if self._limiter is None:
+                    self._limiter = build_limiter(f"{self.budget}/m")
+                ratelimit(self._limiter, self.base_url)
         return user
+
+    def use_shared_items(self, lead_id: str, ids: list[str]) -> None:
+        """Act, as the shared account, only on these items (the ones the test holds)."""
+        with self._lock:
+            user = self.current()
+            if not user.from_fixtures:
+                user.lead_id, user.next_action_ids = lead_id, list(ids)
 
     def fresh_token(self) -> str:
         """A token of its own for a logout case: logging out never kills the pool's token.
@@ -281,15 +316,15 @@ class UserPool:
             return {}, False
         if op == "runBackgroundJobs":
             secret = os.environ.get("E2E_CRON_SECRET", "")
-            return (c.auth_headers(secret) if secret and not _security_negated(case) else {}), False
-        if _security_negated(case):
+            return (c.auth_headers(secret) if secret and not security_negated(case) else {}), False
+        if security_negated(case):
             return {}, False
         if op == "logout":
             return c.auth_headers(self.fresh_token()), False
         eighth, spread = self._slot_of(case)
         failing = eighth == FAILING_USER_EIGHTH and self.use_fixtures
         if op == EXECUTE_OPERATION:
-            user = self.spend(failing=failing)
+            user = self.spend(failing=failing, post=case.method.upper() == "POST")
         else:
             user = self._failing_user() if failing else self.current()
         owner = self._foreign_user() if eighth == FOREIGN_ID_EIGHTH and self.use_fixtures else user

@@ -12,16 +12,70 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from contracts.api.credentials import NO_CREDENTIALS, account
 from contracts.fuzz import reach
-from contracts.fuzz.session import FuzzSession, FuzzSummary
+from contracts.fuzz.session import WORKER_OUTPUT_KEY, FuzzSession, FuzzSummary
 from contracts.fuzz.settings import budget, seed
 from safety.skips import SkipCategory, skip_for_setup
 
 SUMMARY_PLUGIN = "contract-fuzz-summary"
+#: Operations whose fuzz cases log the account in (login with real credentials, a logout's own
+#: login): against the shared account they run alone on it (testkit/items.py).
+LOGGING_IN = ("POST /api/auth/login", "POST /api/auth/logout")
+WORKER_SUMMARIES = pytest.StashKey[dict[str, dict[str, list[str]]]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each fuzz test its operation in its node id, and mark those that log in.
+
+    schemathesis names each test `test_fuzz_route[GET /api/health]` but leaves every node id
+    `...::test_fuzz_route`, so a FAILED line would not say which operation failed.
+    """
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label is None:
+            continue
+        base = item.nodeid
+        if "[" in item.name and not base.endswith("]"):
+            wanted = base + item.name[item.name.index("[") :]
+            node_id = getattr(item, "_id", None)
+            if node_id is not None:  # pytest 9 keeps a structured NodeId
+                item._id = type(node_id).parse(wanted)
+            else:
+                item._nodeid = wanted  # type: ignore[attr-defined]
+        if label in LOGGING_IN and item.get_closest_marker("shared_login") is None:
+            item.add_marker(pytest.mark.shared_login)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist: keep a worker's fuzzing summary for the controller's terminal summary."""
+    summary = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if summary:
+        gateway = getattr(node, "gateway", None)
+        name = str(getattr(gateway, "id", None) or "worker")
+        node.config.stash.setdefault(WORKER_SUMMARIES, {})[name] = summary
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    summaries = session.config.stash.get(WORKER_SUMMARIES, {})
+    if any(s.get("failures") for s in summaries.values()) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    summaries = terminalreporter.config.stash.get(WORKER_SUMMARIES, {})
+    for name, summary in sorted(summaries.items()):
+        terminalreporter.write_sep("=", f"contract fuzzing ({name})")
+        for line in summary.get("lines", []):
+            terminalreporter.write_line(line)
+        for line in summary.get("failures", []):
+            terminalreporter.write_line(line, red=True)
 
 
 @pytest.fixture(scope="session")

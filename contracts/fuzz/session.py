@@ -11,8 +11,9 @@
 
 The summary ("fuzz: N requests, M answered 429 ...") is printed in pytest's terminal summary
 by `FuzzSummary`, a plugin object the session fixture registers on first use. Under
-pytest-xdist the workers' output is not shown: each worker writes its figures to
-`artifacts/fuzz/summary-<worker>.json` and they are recorded as JUnit properties.
+pytest-xdist each worker hands its summary to the controller (`config.workeroutput`), which
+prints it per worker; each worker also writes its figures to
+`artifacts/fuzz/summary-<worker>.json`, and they are recorded as JUnit properties.
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ from schemathesis.specs.openapi.checks import ignored_auth
 
 from contracts.api import auth_headers
 from contracts.fuzz import ARTIFACTS_DIR, har, reach
-from contracts.fuzz.auth import UserPool
+from contracts.fuzz.auth import UserPool, security_negated
 from contracts.fuzz.checks import CONTRACT_CHECKS, ignored_auth_once
 from contracts.fuzz.schema import worker_suffix
-from contracts.fuzz.settings import SEED_ENV, Budget
+from contracts.fuzz.settings import SEED_ENV, SHARED_EXECUTES_ENV, Budget, shared_executes
 from safety.skips import SkipCategory, skip_for_setup
+from testkit import items as shared_items
 
 NON_429_GOAL = 0.90
 
@@ -155,14 +157,27 @@ class FuzzSession:
         self.below_goal = False
         self.reach_problems: list[str] = []
         self.cassette: deque[dict[str, Any]] = deque(maxlen=har.MAX_ENTRIES)
+        #: Execute cases at most sent as the shared account; those beyond are counted in `unsent`.
+        self.shared_executes = shared_executes()
+        self.unsent = 0
 
-    def run(self, case: Case[Any], headers: dict[str, str] | None = None, *, action_may_fail: bool = False) -> Any:
+    def run(
+        self,
+        case: Case[Any],
+        headers: dict[str, str] | None = None,
+        *,
+        action_may_fail: bool = False,
+        over_shared_budget: str = "unsent",
+    ) -> Any:
         """Send `case` as a pool user and validate the answer (raises on a check failure).
 
         `headers`: the auth to send instead of the pool's (the stateful run acts as the
         fixtures user whose ids a link carried). `action_may_fail`: the next action was made
         with this action key in `failingActions`, so 500 `execution_failed` is the contract's
         answer (section 6; its body is still checked against the document).
+        `over_shared_budget`: what becomes of an execute case as the shared account beyond
+        E2E_FUZZ_SHARED_EXECUTES: "unsent" (counted, returns None) or "unauthenticated" (sent
+        without credentials, which spend no budget: a state machine needs an answer).
         Returns the schemathesis Response.
         """
         __tracebackhide__ = True
@@ -174,17 +189,25 @@ class FuzzSession:
                 "E2E_CRON_SECRET is unset: set it to the target's cron secret to fuzz "
                 "POST /api/cron/background-jobs (section 8)",
             )
+        if headers is None and self._over_shared_budget(case):
+            with self._lock:
+                self.unsent += 1
+            if over_shared_budget == "unsent":
+                return None
+            headers, label = {}, case.operation.label + reach.UNJUDGED_SUFFIX
+        else:
+            label = case.operation.label
         if headers is None:
             headers, may_fail = self.pool.authorize_case(case)
             action_may_fail = action_may_fail or may_fail
         integral_floats_as_ints(case)
-        response = self._send(case, headers)
+        response = self._send(case, headers, label)
         revived = self.pool.revive(headers.get("Authorization", "")) if response.status_code == 401 else None
         if revived is not None:
             # The pool's token had died (a login may end earlier sessions, v1.1): the 401 says
             # nothing about this case, so it is sent once more with the new token.
             headers = {**headers, **auth_headers(revived)}
-            response = self._send(case, headers)
+            response = self._send(case, headers, label)
         free = free_answer(case) or free_response(case, response.status_code)
         try:
             case.validate_response(
@@ -198,11 +221,25 @@ class FuzzSession:
             raise
         return response
 
-    def _send(self, case: Case[Any], headers: dict[str, str]) -> Any:
+    def _over_shared_budget(self, case: Case[Any]) -> bool:
+        """Whether `case` is an authenticated execute as the shared account beyond
+        E2E_FUZZ_SHARED_EXECUTES (the run's one rate-limit budget is not the fuzzer's alone)."""
+        if case.operation.definition.raw.get("operationId") != "executeNextAction":
+            return False
+        if self.pool.uses_fixtures_if_known or security_negated(case):
+            return False
+        if case.method.upper() != "POST":
+            return False  # a wrong method is turned away before the action (and is few)
+        account = shared_items.active()
+        if account is not None:  # the bound is the run's, whichever process fuzzes
+            return not account.count_up("fuzz_shared_executes", self.shared_executes)
+        return self.pool.shared_executes >= self.shared_executes
+
+    def _send(self, case: Case[Any], headers: dict[str, str], label: str) -> Any:
         started = har.now()
         response = case.call(base_url=self.base_url, session=self.http, headers=headers)
         with self._lock:
-            self.stats.record(case.operation.label, response.status_code)
+            self.stats.record(label, response.status_code)
             self.cassette.append(har.entry(response, started))
         return response
 
@@ -246,7 +283,8 @@ class FuzzSession:
             (
                 f"fuzz: {pool.users_created} fixtures users made (rotated every {self.pool.budget} execute requests)"
                 if self.pool.uses_fixtures_if_known
-                else f"fuzz: acting as E2E_EMAIL (execute throttled to {self.pool.budget}/min)"
+                else f"fuzz: acting as E2E_EMAIL ({self.pool.shared_executes} execute request(s) of at most "
+                f"{self.shared_executes} ({SHARED_EXECUTES_ENV}), paced with the run's shared budget)"
             )
             + f", budget {self.budget.examples} examples per "
             f"operation ({self.budget.source}), seed {self.seed} ({seed_note} "
@@ -255,6 +293,12 @@ class FuzzSession:
             "fuzz: per operation:",
             *reach.operation_lines(s.by_operation),
         ]
+        if self.unsent:
+            lines.append(
+                f"fuzz: {self.unsent} execute case(s) not sent as the account (left out, or sent without "
+                f"credentials in stateful runs): {SHARED_EXECUTES_ENV}="
+                f"{self.shared_executes} bounds the execute requests sent as the shared account (raise it to fuzz more)"
+            )
         if pool.revived:
             lines.append(
                 f"fuzz: {pool.revived} dead token(s) replaced and their cases resent (the target "
@@ -273,6 +317,7 @@ class FuzzSession:
             "seed": self.seed,
             "examples": self.budget.examples,
             "users_created": self.pool.stats.users_created,
+            "unsent_shared_executes": self.unsent,
         }
         path.write_text(json.dumps(data, indent=2))
         har.write(self.artifacts / f"cassette{worker_suffix()}.har", list(self.cassette), self._redact)
@@ -402,16 +447,35 @@ class FuzzSummary:
             if (fuzz.below_goal or fuzz.reach_problems) and session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+        workeroutput = getattr(getattr(session, "config", None), "workeroutput", None)
+        if workeroutput is not None:
+            # A worker's terminal summary is never shown: the controller prints these
+            # (contracts/fuzz/fixtures.py, pytest_testnodedown).
+            workeroutput[WORKER_OUTPUT_KEY] = {
+                "lines": [line for fuzz in self.sessions for line in fuzz.summary_lines()],
+                "failures": [line for fuzz in self.sessions for line in failure_lines(fuzz)],
+            }
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         terminalreporter.write_sep("=", "contract fuzzing")
         for fuzz in self.sessions:
             for line in fuzz.summary_lines():
                 terminalreporter.write_line(line)
-            if fuzz.below_goal:
-                terminalreporter.write_line(
-                    f"fuzz: FAILED: fewer than {NON_429_GOAL:.0%} of the answers were not 429: "
-                    "the user rotation did not keep inside the rate limit",
-                    red=True,
-                )
-            for problem in fuzz.reach_problems:
-                terminalreporter.write_line(f"fuzz: FAILED: {problem}", red=True)
+            for line in failure_lines(fuzz):
+                terminalreporter.write_line(line, red=True)
+
+
+#: The key under which a pytest-xdist worker hands its fuzzing summary to the controller.
+WORKER_OUTPUT_KEY = "contract_fuzz_summary"
+
+
+def failure_lines(fuzz: FuzzSession) -> list[str]:
+    """Why the run's fuzzing failed as a whole (empty when it did not)."""
+    lines = []
+    if fuzz.below_goal:
+        lines.append(
+            f"fuzz: FAILED: fewer than {NON_429_GOAL:.0%} of the answers were not 429: "
+            "the user rotation did not keep inside the rate limit"
+        )
+    lines += [f"fuzz: FAILED: {problem}" for problem in fuzz.reach_problems]
+    return lines

@@ -8,6 +8,10 @@ Budget (examples per operation and generation mode), highest precedence first:
    `max_examples`;
 3. otherwise the fast developer default, DEFAULT_EXAMPLES.
 
+Against the shared E2E_EMAIL account (no fixtures endpoint), the fuzzer sends at most
+`E2E_FUZZ_SHARED_EXECUTES` (default 8) execute requests in the whole run (every pytest-xdist
+worker counted); the generated cases beyond that are counted, not sent.
+
 Seed: `E2E_FUZZ_SEED=N` fixes it (a non-negative integer) so a run can be reproduced; without
 it a seed is chosen per run (shared by pytest-xdist workers) and printed in the summary.
 """
@@ -24,6 +28,10 @@ import pytest
 
 EXAMPLES_ENV = "E2E_FUZZ_EXAMPLES"
 SEED_ENV = "E2E_FUZZ_SEED"
+SHARED_EXECUTES_ENV = "E2E_FUZZ_SHARED_EXECUTES"
+#: Execute requests the fuzzer sends as the shared E2E_EMAIL account (one rate-limit budget for
+#: the whole run, paced at 19 a minute): a staging run spends seconds fuzzing, not minutes.
+DEFAULT_SHARED_EXECUTES = 8
 
 DEFAULT_EXAMPLES = 50
 CI_EXAMPLES = 150
@@ -92,3 +100,12 @@ def seed(env: dict[str, str] | None = None) -> tuple[int, bool]:
     if run_id:
         return int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:4], "big"), False
     return random.SystemRandom().randrange(2**32), False
+
+
+def shared_executes(env: dict[str, str] | None = None) -> int:
+    """E2E_FUZZ_SHARED_EXECUTES (a non-negative integer), else DEFAULT_SHARED_EXECUTES."""
+    env = dict(os.environ) if env is None else env
+    raw = env.get(SHARED_EXECUTES_ENV)
+    if raw is None or raw.strip() == "":
+        return DEFAULT_SHARED_EXECUTES
+    return _positive_int(SHARED_EXECUTES_ENV, raw, allow_zero=True)

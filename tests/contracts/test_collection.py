@@ -75,3 +75,39 @@ def test_tests_needing_their_own_user_are_marked_needs_fixtures() -> None:
     marked = {node for node, marks in _collected() if "needs_fixtures" in marks}
     for needle in ("test_keys_are_per_user", "test_users_do_not_share_budgets", "test_a_500_is_replayed_too"):
         assert any(needle in node for node in marked), f"{needle} needs fixtures and must be marked so"
+
+
+def test_on_the_shared_account_tests_needing_several_items_run_first_and_spenders_late() -> None:
+    """A target without fixtures may make no more queued items than run_next_actions must (one)."""
+    rows = _collected(shared_account=True)
+    order = [node for node, _ in rows]
+    several = [
+        n
+        for n in order
+        if n.split("[")[0].endswith(
+            ("test_key_reused_differently_is_422", "test_done_list_holds_done_items_snoozed_or_not")
+        )
+    ]
+    spenders = [
+        n for n in order if "test_snooze_1d_snoozes_for_24_hours" in n or "test_mark_done_makes_the_item_done" in n
+    ]
+    assert several and spenders
+    assert max(order.index(n) for n in several) < min(order.index(n) for n in spenders), order
+
+
+def test_each_fuzz_test_has_its_operation_in_its_node_id() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "E2E_"))}
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "contracts/test_fuzz_routes.py",
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:randomly",
+    ]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    nodes = [line for line in done.stdout.splitlines() if line.startswith("contracts/")]
+    assert "contracts/test_fuzz_routes.py::test_fuzz_route[GET /api/health]" in nodes, done.stdout
+    assert len(set(nodes)) == len(nodes) > 1, f"fuzz node ids must be distinct: {nodes}"

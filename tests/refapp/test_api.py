@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from refapp.actions import ACTION_KEYS, FIXTURE_SECRET
+from refapp.config import ConfigError, Settings
 
 from .conftest import AppFactory, World
 
@@ -299,3 +300,19 @@ def test_access_log_line_is_written_before_the_client_sees_the_answer(tmp_path: 
     asyncio.run(AccessLogMiddleware(app, str(log))(scope, receive, send))
     assert seen_at_start == ["POST /api/e2e/fixtures 201\n"]
     assert log.read_text() == "POST /api/e2e/fixtures 201\n"
+
+
+def test_seed_tops_the_queue_up_to_refapp_seed_next_actions(make_client: AppFactory) -> None:
+    client = make_client(e2e_email="five@example.test", e2e_password="pw-5", seed_next_actions=5)
+    login = client.post("/api/auth/login", json={"email": "five@example.test", "password": "pw-5"})
+    client.cookies.clear()
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    items = client.get("/api/next-actions", headers=headers).json()["items"]
+    assert len(items) == 5
+    assert len({item["leadId"] for item in items}) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "51", "five", "-1"])
+def test_refapp_seed_next_actions_out_of_range_is_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match="REFAPP_SEED_NEXT_ACTIONS"):
+        Settings.from_env({"REFAPP_SEED_NEXT_ACTIONS": value})
