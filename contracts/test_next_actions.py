@@ -48,6 +48,7 @@ def test_executions_of_an_unexecuted_item_are_empty(reader: c.User) -> None:
     assert reader.executions(ref.id) == [], "a next action never executed has no Execution"
 
 
+@pytest.mark.shared_items(2)
 def test_executions_list_holds_only_this_items_runs(fresh: c.User) -> None:
     ran, other = c.need(fresh, 2)
     body = c.expect_status(fresh.execute(ran.id, "run_risk_rules"), 200, "run_risk_rules on a queued item")
