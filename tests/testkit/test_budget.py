@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from testkit import waits
 from testkit.budget import PACE, WINDOW, BudgetPlanner
 
 
@@ -27,14 +25,6 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-@pytest.fixture
-def said() -> Iterator[list[str]]:
-    lines: list[str] = []
-    waits.set_writer(lines.append)
-    yield lines
-    waits.set_writer(None)
 
 
 def planner(path: Path, clock: FakeClock) -> BudgetPlanner:

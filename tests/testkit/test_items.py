@@ -9,14 +9,13 @@ pytest-xdist workers; `sleep` is where a waiting one would give the other a chan
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from testkit import waits
 from testkit.budget import BudgetPlanner
 from testkit.items import ItemsUnavailable, SharedAccount, SharedWaitTooLong
 
@@ -54,14 +53,6 @@ class FakeAccount:
 
     def use_up(self, item_id: str) -> None:
         self.status[item_id] = "done"
-
-
-@pytest.fixture
-def said() -> Iterator[list[str]]:
-    lines: list[str] = []
-    waits.set_writer(lines.append)
-    yield lines
-    waits.set_writer(None)
 
 
 def worker(

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from testkit import waits
-
-
-@pytest.fixture
-def said() -> Iterator[list[str]]:
-    lines: list[str] = []
-    waits.set_writer(lines.append)
-    yield lines
-    waits.set_writer(None)
 
 
 def test_a_wait_longer_than_the_notice_threshold_is_one_line(said: list[str], request: pytest.FixtureRequest) -> None:
