@@ -51,6 +51,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         access_log=False,
         workers=1,
         lifespan="on",
+        # The server, not the app, writes Date; a broken build turns it off.
+        date_header=not settings.is_broken("no_date_header"),
     )
     server = uvicorn.Server(config)
     if args.fd is not None:

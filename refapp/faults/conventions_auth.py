@@ -12,6 +12,14 @@ _NEXT = "contracts/test_next_actions.py::"
 _EXECUTE = "contracts/test_execute.py::"
 
 FAULTS: dict[str, Fault] = {
+    "no_date_header": Fault(
+        "1",
+        "no response carries a Date header (the server's date header is switched off)",
+        (
+            "contracts/test_conventions.py::test_answers_are_json_with_a_date_header",
+            "contracts/test_health.py::test_health_carries_a_date_header",
+        ),
+    ),
     # --- 1. Conventions ------------------------------------------------------------------
     "leak_sql_404": Fault(
         "1",
