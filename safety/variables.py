@@ -47,11 +47,6 @@ ENV_VARIABLES: tuple[EnvVariable, ...] = (
     ),
     EnvVariable("E2E_CHROMIUM", "the Chromium executable for the browser specs", steers=False),
     EnvVariable("E2E_FUZZ_EXAMPLES", "the fuzzing budget (contracts/FUZZING.md)", steers=False),
-    EnvVariable(
-        "E2E_FUZZ_SHARED_EXECUTES",
-        "how many executes the fuzzer may spend on the shared E2E_EMAIL account (contracts/FUZZING.md)",
-        steers=False,
-    ),
     EnvVariable("E2E_FUZZ_SEED", "the fuzzing seed, to reproduce a failure", steers=False),
     EnvVariable(
         "E2E_FUZZ_SHARED_EXECUTES",

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from refapp import ui
+from refapp.config import Settings
 
 
 class Pages:
@@ -17,6 +18,7 @@ class Pages:
 
     def __init__(self) -> None:
         self.app = FastAPI()
+        self.app.state.settings = Settings()  # the healthy build: no broken-build switch
         self.app.include_router(ui.router)
 
     def get(self, path: str) -> httpx.Response:
