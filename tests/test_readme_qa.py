@@ -84,7 +84,7 @@ def test_the_recipe_runs_the_suite_script_on_two_workers_against_a_base_url() ->
 def test_the_section_says_what_a_partial_run_means_and_how_long_a_run_takes() -> None:
     section = _section()
     assert "PARTIAL" in section and "did not test" in section
-    assert re.search(r"about 3 to 4 minutes at `-n 2`", section)
+    assert re.search(r"about \d+ to \d+ minutes at `-n 2`", section), "the QA section says how long a run takes"
 
 
 def test_each_variable_is_listed_once() -> None:
