@@ -16,6 +16,7 @@ for a whole window after it, since the server's window is then full.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,12 @@ WINDOW = 60.0
 MAX_WAIT = 600.0
 #: While a whole-budget test holds the plan, waiters look again this often.
 POLL = 1.0
+
+
+def current_test() -> str:
+    """The node id of the test running in this process (pytest sets PYTEST_CURRENT_TEST)."""
+    current = os.environ.get("PYTEST_CURRENT_TEST")
+    return current.rsplit(" ", 1)[0] if current else "outside a test"
 
 
 class BudgetWaitTooLong(RuntimeError):
@@ -69,6 +76,7 @@ class BudgetPlanner:
         data.setdefault("holder", None)
         data.setdefault("reserved", 0)
         data.setdefault("waited", 0.0)
+        data.setdefault("spent", {})
         return data
 
     def _save(self, data: dict[str, Any]) -> None:
@@ -101,6 +109,8 @@ class BudgetPlanner:
                     data["stamps"] = [t for t in data["stamps"] if t > now - self.window] + [now] * count
                     data["reserved"] += count
                     data["waited"] += waited
+                    spender = current_test()
+                    data["spent"][spender] = data["spent"].get(spender, 0) + count
                     self._save(data)
                     return waited
                 holder = data.get("holder")
@@ -130,6 +140,12 @@ class BudgetPlanner:
         with self._lock:
             data = self._load()
         return int(data["reserved"]), float(data["waited"])
+
+    def spenders(self) -> list[tuple[str, int]]:
+        """Who reserved slots over the run so far, the biggest spenders first."""
+        with self._lock:
+            data = self._load()
+        return sorted(((str(k), int(v)) for k, v in data["spent"].items()), key=lambda kv: (-kv[1], kv[0]))
 
     def block_for(self, seconds: float) -> None:
         """Nobody reserves for `seconds` from now (after a 429's Retry-After, say)."""

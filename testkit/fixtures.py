@@ -64,6 +64,10 @@ def pytest_configure(config: pytest.Config) -> None:
     items.activate(account)
 
 
+#: How many of the shared account's biggest execute spenders the end summary names (-v: all).
+TOP_SPENDERS = 8
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     """How the run spent the shared account's execute budget (every process's requests)."""
     account = shared_account(config)
@@ -75,6 +79,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
             f"e2e shared account: {reserved} execute request(s) planned across the run's processes "
             f"({account.budget.pace} per {account.budget.window:.0f} s); tests waited {waited:.0f} s in all "
             "for the budget"
+        )
+        spenders = account.budget.spenders()
+        shown = spenders if config.get_verbosity() > 0 else spenders[:TOP_SPENDERS]
+        more = f" (and {len(spenders) - len(shown)} more: -v lists them all)" if len(shown) < len(spenders) else ""
+        terminalreporter.write_line(
+            "e2e shared account, execute requests by test: " + ", ".join(f"{who} {n}" for who, n in shown) + more
         )
 
 

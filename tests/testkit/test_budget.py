@@ -92,3 +92,21 @@ def test_a_block_after_retry_after_delays_every_reservation(tmp_path: Path, cloc
 def test_more_slots_than_the_pace_at_once_is_refused(tmp_path: Path, clock: FakeClock) -> None:
     with pytest.raises(ValueError, match="cannot reserve"):
         planner(tmp_path, clock).reserve(PACE + 1)
+
+
+def test_spenders_are_counted_per_test_biggest_first(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = planner(tmp_path, clock)
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "contracts/test_a.py::test_one (call)")
+    plan.reserve()
+    monkeypatch.setenv("PYTEST_CURRENT_TEST", "contracts/test_b.py::test_two[x y] (setup)")
+    plan.reserve(3)
+    plan.reserve()
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    plan.reserve()
+    assert plan.spenders() == [
+        ("contracts/test_b.py::test_two[x y]", 4),
+        ("contracts/test_a.py::test_one", 1),
+        ("outside a test", 1),
+    ]
