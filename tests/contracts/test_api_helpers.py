@@ -10,9 +10,9 @@ import respx
 
 from contracts import api as c
 
-BASE = "http://127.0.0.1:9"  # loopback: the network guard lets it through
+from .fake_account import BASE, DATE, fake_account
+
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-DATE = "Fri, 02 Jan 2026 03:04:05 GMT"
 
 
 def _error(status: int, code: str, message: str = "nope", **headers: str) -> httpx.Response:
@@ -463,22 +463,14 @@ def test_server_now_reads_the_date_header() -> None:
 # --------------------------------------------------------------------------- the shared account
 
 
-def _queued(*pairs: tuple[str, str]) -> httpx.Response:
-    items = [{"id": nba, "leadId": lead, "title": f"Item {nba}"} for nba, lead in pairs]
-    return httpx.Response(200, json={"items": items}, headers={"Date": DATE})
-
-
 @respx.mock(base_url=BASE)
 def test_shared_user_takes_the_lead_with_the_most_queued_items(
     respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("E2E_EMAIL", "qa@example.com")
-    monkeypatch.setenv("E2E_PASSWORD", "pw")
-    respx_mock.post("/api/auth/login").mock(return_value=httpx.Response(200, json={"ok": True, "token": "t0k"}))
-    listed = respx_mock.get("/api/next-actions").mock(return_value=_queued(("a", "L1"), ("b", "L2"), ("c", "L2")))
+    account = fake_account(respx_mock, monkeypatch, ("a", "L1"), ("b", "L2"), ("c", "L2"))
     with c.client(BASE) as client:
         user = c.shared_user(client, min_queued=2)
-    assert listed.calls.last.request.url.params["status"] == "queued"
+    assert account.listed.calls.last.request.url.params["status"] == "queued"
     assert user.fixture.lead_id == "L2"
     assert [ref.id for ref in user.fixture.next_actions] == ["b", "c"]
     assert user.isolated is False and user.retry is not None, "the shared account shares one budget and waits"
@@ -491,11 +483,8 @@ def test_shared_user_skips_naming_what_is_missing(
     monkeypatch.delenv("E2E_EMAIL", raising=False)
     with c.client(BASE) as client, pytest.raises(pytest.skip.Exception, match="E2E_EMAIL / E2E_PASSWORD are unset"):
         c.shared_user(client)
-    monkeypatch.setenv("E2E_EMAIL", "qa@example.com")
-    monkeypatch.setenv("E2E_PASSWORD", "pw")
+    fake_account(respx_mock, monkeypatch, ("a", "L1"))
     with c.client(BASE) as client, pytest.raises(pytest.skip.Exception, match="failingActions"):
         c.shared_user(client, failing_actions=["mark_done"])
-    respx_mock.post("/api/auth/login").mock(return_value=httpx.Response(200, json={"ok": True, "token": "t0k"}))
-    respx_mock.get("/api/next-actions").mock(return_value=_queued(("a", "L1")))
     with c.client(BASE) as client, pytest.raises(pytest.skip.Exception, match=r"at least 2 .* \(it has 1\)"):
         c.shared_user(client, min_queued=2)
