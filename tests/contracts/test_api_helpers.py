@@ -9,6 +9,7 @@ import pytest
 import respx
 
 from contracts import api as c
+from testkit import waits
 
 from .fake_account import BASE, DATE, fake_account
 
@@ -80,28 +81,35 @@ def _sender(*responses: httpx.Response) -> tuple[list[int], object]:
     return calls, send
 
 
-def test_retry_waits_out_retry_after_then_returns_the_answer() -> None:
+def _wait_line(request: pytest.FixtureRequest, seconds: float, retry_after: str) -> str:
+    why = f"POST /api/next-actions/x/execute answered 429 with Retry-After {retry_after!r}"
+    return waits.line(request.node.nodeid, seconds, why)
+
+
+def test_retry_waits_out_retry_after_then_returns_the_answer(said: list[str], request: pytest.FixtureRequest) -> None:
     slept: list[float] = []
     calls, send = _sender(_error(429, "rate_limited", **{"Retry-After": "3"}), httpx.Response(200, json={}))
     response = c.send_with_retry(send, c.RetryPolicy(margin=0.5), sleep=slept.append)  # type: ignore[arg-type]
     assert response.status_code == 200
     assert slept == [3.5] and len(calls) == 2
+    assert said == [_wait_line(request, 3.5, "3")], "a wait past waits.NOTICE_SECONDS is said once"
 
 
-def test_retry_understands_an_http_date_relative_to_the_server_date() -> None:
+def test_retry_understands_an_http_date_relative_to_the_server_date(said: list[str]) -> None:
     slept: list[float] = []
     limited = _error(429, "rate_limited", **{"Retry-After": "Fri, 02 Jan 2026 03:04:15 GMT"})
     _, send = _sender(limited, httpx.Response(200, json={}))
     c.send_with_retry(send, c.RetryPolicy(margin=0.0), sleep=slept.append)  # type: ignore[arg-type]
-    assert slept == [10.0]
+    assert slept == [10.0] and len(said) == 1
 
 
-def test_retry_stops_after_max_attempts() -> None:
+def test_retry_stops_after_max_attempts(said: list[str]) -> None:
     slept: list[float] = []
     limited = [_error(429, "rate_limited", **{"Retry-After": "1"}) for _ in range(5)]
     calls, send = _sender(*limited)
     response = c.send_with_retry(send, c.RetryPolicy(max_attempts=3, margin=0), sleep=slept.append)  # type: ignore[arg-type]
     assert response.status_code == 429 and len(calls) == 3 and slept == [1.0, 1.0]
+    assert said == [], "waits under waits.NOTICE_SECONDS pass in silence"
 
 
 def test_retry_refuses_a_wait_over_max_wait() -> None:
@@ -111,13 +119,16 @@ def test_retry_refuses_a_wait_over_max_wait() -> None:
     assert response.status_code == 429 and slept == [] and len(calls) == 1
 
 
-def test_retry_stops_when_the_total_wait_would_exceed_max_total() -> None:
+def test_retry_stops_when_the_total_wait_would_exceed_max_total(
+    said: list[str], request: pytest.FixtureRequest
+) -> None:
     slept: list[float] = []
     limited = [_error(429, "rate_limited", **{"Retry-After": "40"}) for _ in range(4)]
     calls, send = _sender(*limited)
     policy = c.RetryPolicy(max_attempts=4, max_wait=61, max_total=100, margin=0)
     response = c.send_with_retry(send, policy, sleep=slept.append)  # type: ignore[arg-type]
     assert response.status_code == 429 and slept == [40.0, 40.0] and len(calls) == 3
+    assert said == [_wait_line(request, 40, "40")] * 2, "each wait is said; the refused third is not"
 
 
 @pytest.mark.parametrize("retry_after", [None, "soon"])
