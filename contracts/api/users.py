@@ -240,7 +240,7 @@ class User:
 
 
 def login_again(user: User) -> User:
-    """A second session of `user`: a fresh login with its credentials, as a new `User` (same data).
+    """A second session of `user`: a copy of it (same data) holding the token of a fresh login.
 
     Whether this login ends `user`'s session is free (v1.1): use only the new one from here.
     """
