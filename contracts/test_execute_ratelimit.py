@@ -143,18 +143,11 @@ def test_the_budget_spans_all_of_a_users_items(isolated: c.User) -> None:
     _assert_rate_limited(response, isolated)
 
 
-def test_two_sessions_of_one_user_share_one_budget(isolated: c.User, api: httpx.Client) -> None:
+def test_two_sessions_of_one_user_share_one_budget(isolated: c.User) -> None:
     """The budget is per user, not per token: a second login of the same user finds it spent."""
     nba_id = isolated.fixture.next_actions[0].id
     _spend(isolated, c.RATE_LIMIT, nba_id)
-    # Whether this login ends the first session is free (v1.1): only the new token is used from here.
-    again = c.User(
-        api=api,
-        token=c.login(api, isolated.email, isolated.password),
-        email=isolated.email,
-        password=isolated.password,
-        data=isolated.data,
-    )
+    again = c.login_again(isolated)
     response = again.execute(nba_id, "recompute_score")
     assert response.status_code == 429, (
         "at most 20 requests per user in any 60 seconds (section 6): the same user's second session must "
@@ -212,13 +205,7 @@ def test_logged_out_tokens_do_not_count(isolated: c.User, api: httpx.Client) -> 
     c.expect_status(api.post(c.LOGOUT_PATH, headers=isolated.headers()), 200, "logout (section 2)")
     for _ in range(30):
         c.assert_error(isolated.execute(nba_id, "recompute_score"), 401, "unauthorized")
-    again = c.User(
-        api=api,
-        token=c.login(api, isolated.email, isolated.password),
-        email=isolated.email,
-        password=isolated.password,
-        data=isolated.data,
-    )
+    again = c.login_again(isolated)
     # One request was counted before the logout: 19 more fit in the window.
     _spend(again, c.RATE_LIMIT - 1, nba_id)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from testkit import waits
 
 try:
     from playwright._impl import _assertions as playwright_assertions
@@ -35,3 +38,16 @@ def _one_soft_assertion_scope_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
             playwright_assertions._soft_errors = saved
 
     monkeypatch.setattr(pytest.Pytester, "inline_run", inline_run)
+
+
+@pytest.fixture
+def said() -> Iterator[list[str]]:
+    """The wait lines testkit.waits says during the test, kept instead of written out.
+
+    A test that fakes a wait (a Retry-After, a budget, a clock) would otherwise print a wait
+    that never happens.
+    """
+    lines: list[str] = []
+    waits.set_writer(lines.append)
+    yield lines
+    waits.set_writer(None)

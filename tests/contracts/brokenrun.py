@@ -97,7 +97,7 @@ def running(build: str | None) -> Iterator[App]:
     )
     if build is not None:
         env.update(REFAPP_BROKEN=build, REFAPP_ALLOW_BROKEN="1")
-    app = _warm().serve(env, workdir / "server.log")
+    app = _WARM.serve(env, workdir / "server.log")
     try:
         _wait_healthy(app)
         yield app
@@ -138,14 +138,14 @@ def run_suite(app: App, args: Sequence[str], tmp_path: Path) -> InnerRun:
     report = tmp_path / "report.xml"
     env = scrubbed_env()
     env["E2E_CRON_SECRET"] = app.cron_secret
-    command = [
-        sys.executable, "-m", "pytest", *args,
+    pytest_args = [
+        *args,
         "--base-url", app.url,
         "-p", "no:randomly", "-p", "xdist", "-n", "0",
         "-q", "-rfE", "--tb=line", f"--junitxml={report}",
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
     ]  # fmt: skip
-    code, output = _warm().run(command[3:], env, tmp_path / "output.txt")
+    code, output = _WARM.run(pytest_args, env, tmp_path / "output.txt")
     assert report.exists(), f"the inner run wrote no report (exit {code}):\n{output}"
     failed: list[str] = []
     passed = 0
@@ -214,19 +214,11 @@ class WarmPytest:
         self._server = None
 
 
+#: The one warm server of this process (started on first use).
 _WARM = WarmPytest()
-
-
-def _warm() -> WarmPytest:
-    return _WARM
 
 
 def _node_id(case: ET.Element) -> str:
     # junit's classname is "contracts.test_x" (or "specs.test_x"); the name keeps its [param].
     path = case.get("classname", "").replace(".", "/")
     return f"{path}.py::{case.get('name')}"
-
-
-def owner_files(owners: Sequence[str]) -> list[str]:
-    """The node ids to select for `owners` (pytest accepts a function's id for all its params)."""
-    return list(dict.fromkeys(owners))

@@ -9,10 +9,11 @@ import pytest
 import respx
 
 from contracts import api as c
+from testkit import waits
 
-BASE = "http://127.0.0.1:9"  # loopback: the network guard lets it through
+from .fake_account import BASE, DATE, fake_account
+
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-DATE = "Fri, 02 Jan 2026 03:04:05 GMT"
 
 
 def _error(status: int, code: str, message: str = "nope", **headers: str) -> httpx.Response:
@@ -80,28 +81,35 @@ def _sender(*responses: httpx.Response) -> tuple[list[int], object]:
     return calls, send
 
 
-def test_retry_waits_out_retry_after_then_returns_the_answer() -> None:
+def _wait_line(request: pytest.FixtureRequest, seconds: float, retry_after: str) -> str:
+    why = f"POST /api/next-actions/x/execute answered 429 with Retry-After {retry_after!r}"
+    return waits.line(request.node.nodeid, seconds, why)
+
+
+def test_retry_waits_out_retry_after_then_returns_the_answer(said: list[str], request: pytest.FixtureRequest) -> None:
     slept: list[float] = []
     calls, send = _sender(_error(429, "rate_limited", **{"Retry-After": "3"}), httpx.Response(200, json={}))
     response = c.send_with_retry(send, c.RetryPolicy(margin=0.5), sleep=slept.append)  # type: ignore[arg-type]
     assert response.status_code == 200
     assert slept == [3.5] and len(calls) == 2
+    assert said == [_wait_line(request, 3.5, "3")], "a wait past waits.NOTICE_SECONDS is said once"
 
 
-def test_retry_understands_an_http_date_relative_to_the_server_date() -> None:
+def test_retry_understands_an_http_date_relative_to_the_server_date(said: list[str]) -> None:
     slept: list[float] = []
     limited = _error(429, "rate_limited", **{"Retry-After": "Fri, 02 Jan 2026 03:04:15 GMT"})
     _, send = _sender(limited, httpx.Response(200, json={}))
     c.send_with_retry(send, c.RetryPolicy(margin=0.0), sleep=slept.append)  # type: ignore[arg-type]
-    assert slept == [10.0]
+    assert slept == [10.0] and len(said) == 1
 
 
-def test_retry_stops_after_max_attempts() -> None:
+def test_retry_stops_after_max_attempts(said: list[str]) -> None:
     slept: list[float] = []
     limited = [_error(429, "rate_limited", **{"Retry-After": "1"}) for _ in range(5)]
     calls, send = _sender(*limited)
     response = c.send_with_retry(send, c.RetryPolicy(max_attempts=3, margin=0), sleep=slept.append)  # type: ignore[arg-type]
     assert response.status_code == 429 and len(calls) == 3 and slept == [1.0, 1.0]
+    assert said == [], "waits under waits.NOTICE_SECONDS pass in silence"
 
 
 def test_retry_refuses_a_wait_over_max_wait() -> None:
@@ -111,13 +119,16 @@ def test_retry_refuses_a_wait_over_max_wait() -> None:
     assert response.status_code == 429 and slept == [] and len(calls) == 1
 
 
-def test_retry_stops_when_the_total_wait_would_exceed_max_total() -> None:
+def test_retry_stops_when_the_total_wait_would_exceed_max_total(
+    said: list[str], request: pytest.FixtureRequest
+) -> None:
     slept: list[float] = []
     limited = [_error(429, "rate_limited", **{"Retry-After": "40"}) for _ in range(4)]
     calls, send = _sender(*limited)
     policy = c.RetryPolicy(max_attempts=4, max_wait=61, max_total=100, margin=0)
     response = c.send_with_retry(send, policy, sleep=slept.append)  # type: ignore[arg-type]
     assert response.status_code == 429 and slept == [40.0, 40.0] and len(calls) == 3
+    assert said == [_wait_line(request, 40, "40")] * 2, "each wait is said; the refused third is not"
 
 
 @pytest.mark.parametrize("retry_after", [None, "soon"])
@@ -463,22 +474,14 @@ def test_server_now_reads_the_date_header() -> None:
 # --------------------------------------------------------------------------- the shared account
 
 
-def _queued(*pairs: tuple[str, str]) -> httpx.Response:
-    items = [{"id": nba, "leadId": lead, "title": f"Item {nba}"} for nba, lead in pairs]
-    return httpx.Response(200, json={"items": items}, headers={"Date": DATE})
-
-
 @respx.mock(base_url=BASE)
 def test_shared_user_takes_the_lead_with_the_most_queued_items(
     respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("E2E_EMAIL", "qa@example.com")
-    monkeypatch.setenv("E2E_PASSWORD", "pw")
-    respx_mock.post("/api/auth/login").mock(return_value=httpx.Response(200, json={"ok": True, "token": "t0k"}))
-    listed = respx_mock.get("/api/next-actions").mock(return_value=_queued(("a", "L1"), ("b", "L2"), ("c", "L2")))
+    account = fake_account(respx_mock, monkeypatch, ("a", "L1"), ("b", "L2"), ("c", "L2"))
     with c.client(BASE) as client:
         user = c.shared_user(client, min_queued=2)
-    assert listed.calls.last.request.url.params["status"] == "queued"
+    assert account.listed.calls.last.request.url.params["status"] == "queued"
     assert user.fixture.lead_id == "L2"
     assert [ref.id for ref in user.fixture.next_actions] == ["b", "c"]
     assert user.isolated is False and user.retry is not None, "the shared account shares one budget and waits"
@@ -491,11 +494,8 @@ def test_shared_user_skips_naming_what_is_missing(
     monkeypatch.delenv("E2E_EMAIL", raising=False)
     with c.client(BASE) as client, pytest.raises(pytest.skip.Exception, match="E2E_EMAIL / E2E_PASSWORD are unset"):
         c.shared_user(client)
-    monkeypatch.setenv("E2E_EMAIL", "qa@example.com")
-    monkeypatch.setenv("E2E_PASSWORD", "pw")
+    fake_account(respx_mock, monkeypatch, ("a", "L1"))
     with c.client(BASE) as client, pytest.raises(pytest.skip.Exception, match="failingActions"):
         c.shared_user(client, failing_actions=["mark_done"])
-    respx_mock.post("/api/auth/login").mock(return_value=httpx.Response(200, json={"ok": True, "token": "t0k"}))
-    respx_mock.get("/api/next-actions").mock(return_value=_queued(("a", "L1")))
     with c.client(BASE) as client, pytest.raises(pytest.skip.Exception, match=r"at least 2 .* \(it has 1\)"):
         c.shared_user(client, min_queued=2)

@@ -17,7 +17,7 @@ import pytest
 
 from refapp.broken import FAULTS
 
-from .brokenrun import owner_files, run_suite, running
+from .brokenrun import run_suite, running
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,7 @@ def test_the_suite_passes_against_the_healthy_reference_app(tmp_path: Path) -> N
 def _prove(name: str, args: list[str], tmp_path: Path) -> None:
     fault = FAULTS[name]
     with running(name) as app:
-        run = run_suite(app, [*owner_files(fault.owners), *args], tmp_path)
+        run = run_suite(app, [*fault.owners, *args], tmp_path)
     assert run.code == 1, (
         f"REFAPP_BROKEN={name} ({fault.breaks}): the owning tests must fail (exit 1); "
         f"got exit {run.code}:\n{run.output}"

@@ -4,7 +4,6 @@ the fuzzer without any user."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 import respx
 
@@ -13,7 +12,8 @@ from contracts.api.credentials import NO_CREDENTIALS, NO_SECOND_ACCOUNT, account
 from safety.skips import SkipCategory, parse
 from testkit.fixtures import second_account_user
 
-BASE = "http://127.0.0.1:9"  # loopback: the network guard lets it through
+from .fake_account import BASE, fake_account
+
 ACCOUNTS = ("E2E_EMAIL", "E2E_PASSWORD", "E2E_EMAIL_2", "E2E_PASSWORD_2")
 
 
@@ -27,10 +27,6 @@ def _category(error: pytest.ExceptionInfo[BaseException]) -> tuple[SkipCategory 
     return parse(str(error.value.msg))  # type: ignore[attr-defined]
 
 
-def _queued(*items: tuple[str, str]) -> httpx.Response:
-    return httpx.Response(200, json={"items": [{"id": i, "title": f"t{i}", "leadId": lead} for i, lead in items]})
-
-
 def test_no_account_is_one_reason_naming_both_variables() -> None:
     with c.client(BASE) as client, pytest.raises(pytest.skip.Exception) as error:
         c.shared_user(client)
@@ -42,13 +38,10 @@ def test_no_account_is_one_reason_naming_both_variables() -> None:
 def test_what_the_shared_account_cannot_set_up_is_categorised(
     respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("E2E_EMAIL", "qa@example.com")
-    monkeypatch.setenv("E2E_PASSWORD", "pw")
+    fake_account(respx_mock, monkeypatch, ("a", "L1"))
     with c.client(BASE) as client, pytest.raises(pytest.skip.Exception) as error:
         c.shared_user(client, failing_actions=["mark_done"])
     assert _category(error)[0] is SkipCategory.NO_FIXTURES_ENDPOINT
-    respx_mock.post("/api/auth/login").mock(return_value=httpx.Response(200, json={"ok": True, "token": "t0k"}))
-    respx_mock.get("/api/next-actions").mock(return_value=_queued(("a", "L1")))
     with c.client(BASE) as client, pytest.raises(pytest.skip.Exception) as error:
         c.shared_user(client, min_queued=2)
     assert _category(error)[0] is SkipCategory.NOT_ENOUGH_QUEUED_ITEMS
@@ -66,13 +59,10 @@ def test_no_second_account_names_its_variables() -> None:
 def test_the_second_account_is_a_user_with_the_queued_items_of_its_busiest_lead(
     respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("E2E_EMAIL_2", "qa2@example.com")
-    monkeypatch.setenv("E2E_PASSWORD_2", "pw2")
-    login = respx_mock.post("/api/auth/login").mock(return_value=httpx.Response(200, json={"ok": True, "token": "t2"}))
-    respx_mock.get("/api/next-actions").mock(return_value=_queued(("a", "L1"), ("b", "L2"), ("c", "L2")))
+    account = fake_account(respx_mock, monkeypatch, ("a", "L1"), ("b", "L2"), ("c", "L2"), second=True)
     with c.client(BASE) as client:
         user = second_account_user(client)
-    assert login.calls.last.request.content == b'{"email":"qa2@example.com","password":"pw2"}'
+    assert account.login.calls.last.request.content == b'{"email":"qa2@example.com","password":"pw2"}'
     assert (user.email, user.token, user.fixture.lead_id) == ("qa2@example.com", "t2", "L2")
     assert [ref.id for ref in user.fixture.next_actions] == ["b", "c"]
     assert user.isolated is False, "every worker logs the second account in: a 401 means log in afresh"
@@ -82,10 +72,7 @@ def test_the_second_account_is_a_user_with_the_queued_items_of_its_busiest_lead(
 def test_a_second_account_without_queued_items_skips_saying_so(
     respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("E2E_EMAIL_2", "qa2@example.com")
-    monkeypatch.setenv("E2E_PASSWORD_2", "pw2")
-    respx_mock.post("/api/auth/login").mock(return_value=httpx.Response(200, json={"ok": True, "token": "t2"}))
-    respx_mock.get("/api/next-actions").mock(return_value=_queued())
+    fake_account(respx_mock, monkeypatch, second=True)
     with c.client(BASE) as client, pytest.raises(pytest.skip.Exception) as error:
         second_account_user(client)
     category, reason = _category(error)

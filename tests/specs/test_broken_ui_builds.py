@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from refapp.broken import FAULTS
-from tests.contracts.brokenrun import owner_files, run_suite, running
+from tests.contracts.brokenrun import run_suite, running
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def test_every_spec_owner_is_a_spec() -> None:
 def test_spec_catches_broken_build(name: str, tmp_path: Path) -> None:
     fault = FAULTS[name]
     with running(name) as app:
-        run = run_suite(app, owner_files(fault.owners), tmp_path)
+        run = run_suite(app, fault.owners, tmp_path)
     assert run.code == 1, (
         f"REFAPP_BROKEN={name} ({fault.breaks}): the owning specs must fail; got exit {run.code}:\n{run.output}"
     )
