@@ -123,7 +123,6 @@ def _answered_before_step_5(user: c.User, api: httpx.Client, nba_id: str, key: s
         c.assert_error(response, 404, "not_found")
 
 
-@pytest.mark.shared_items(1, spends=1)
 @pytest.mark.parametrize("how", ["unauthenticated", "invalid-body", "invalid-action-key", "unknown-id"])
 def test_requests_answered_before_step_5_do_not_use_the_key(
     fresh: c.User, api: httpx.Client, idem_key: Callable[[], str], how: str
@@ -131,10 +130,11 @@ def test_requests_answered_before_step_5_do_not_use_the_key(
     nba_id, key = fresh.fixture.next_actions[0].id, idem_key()
     before = _ids(fresh, nba_id)
     _answered_before_step_5(fresh, api, nba_id, key, how)
-    response, body = _first(fresh, nba_id, "mark_done", key)
+    # recompute_score, not mark_done: on the shared account an item used up costs a run of
+    # run_next_actions to replace, and the Execution record shows the run as well.
+    response, body = _first(fresh, nba_id, "recompute_score", key)
     c.expect_status(response, 200, f"the key was not used by the {how} request (section 6)")
     assert _new_ids(fresh, nba_id, before) == [body["executionId"]], "the request with the unused key ran once"
-    assert fresh.nba(nba_id)["status"] == "done", "the request with the unused key ran"
 
 
 @pytest.mark.parametrize("variant", ["case", "past-64"])

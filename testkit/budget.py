@@ -20,6 +20,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,29 @@ MAX_WAIT = 600.0
 POLL = 1.0
 
 
+#: Who the slots reserved now are spent for, when not the running test itself (`spending_for`).
+_SPENDER: ContextVar[str | None] = ContextVar("e2e_budget_spender", default=None)
+
+
 def current_test() -> str:
     """The node id of the test running in this process (pytest sets PYTEST_CURRENT_TEST)."""
     current = os.environ.get("PYTEST_CURRENT_TEST")
     return current.rsplit(" ", 1)[0] if current else "outside a test"
+
+
+def current_spender() -> str:
+    """Whom the summary charges a reservation made now: `spending_for`'s name, else the test."""
+    return _SPENDER.get() or current_test()
+
+
+@contextmanager
+def spending_for(name: str) -> Iterator[None]:
+    """Charge the reservations made inside to `name` (replenishing the queue, say), not the test."""
+    token = _SPENDER.set(name)
+    try:
+        yield
+    finally:
+        _SPENDER.reset(token)
 
 
 class BudgetWaitTooLong(RuntimeError):
@@ -109,7 +129,7 @@ class BudgetPlanner:
                     data["stamps"] = [t for t in data["stamps"] if t > now - self.window] + [now] * count
                     data["reserved"] += count
                     data["waited"] += waited
-                    spender = current_test()
+                    spender = current_spender()
                     data["spent"][spender] = data["spent"].get(spender, 0) + count
                     self._save(data)
                     return waited

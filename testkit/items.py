@@ -35,11 +35,13 @@ import httpx
 from filelock import FileLock
 
 from testkit import waits
-from testkit.budget import BudgetPlanner
+from testkit.budget import BudgetPlanner, spending_for
 
 #: A test waits at most this long for items or a turn, then fails naming what it waited for.
 MAX_WAIT = 300.0
 POLL = 0.2
+#: Whom the budget summary charges the `run_next_actions` runs that refill the queue.
+REPLENISHING = "replenishing the queue (run_next_actions)"
 #: Runs of `run_next_actions` one replenish may make.
 MAX_REPLENISH = 3
 
@@ -282,7 +284,8 @@ class SharedAccount:
             if seed is None:
                 break
             runs += 1
-            response = user.execute(seed, "run_next_actions")
+            with spending_for(REPLENISHING):
+                response = user.execute(seed, "run_next_actions")
             if response.status_code != 200:
                 break
             before, ids = len(ids), _queued_on(user.list_items("queued"), lead)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.budget import PACE, WINDOW, BudgetPlanner
+from testkit.budget import PACE, WINDOW, BudgetPlanner, spending_for
 
 
 class FakeClock:
@@ -103,10 +103,13 @@ def test_spenders_are_counted_per_test_biggest_first(
     monkeypatch.setenv("PYTEST_CURRENT_TEST", "contracts/test_b.py::test_two[x y] (setup)")
     plan.reserve(3)
     plan.reserve()
+    with spending_for("replenishing"):
+        plan.reserve(2)
     monkeypatch.delenv("PYTEST_CURRENT_TEST")
     plan.reserve()
     assert plan.spenders() == [
         ("contracts/test_b.py::test_two[x y]", 4),
+        ("replenishing", 2),
         ("contracts/test_a.py::test_one", 1),
         ("outside a test", 1),
     ]

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from testkit.budget import BudgetPlanner
-from testkit.items import ItemsUnavailable, SharedAccount, SharedWaitTooLong
+from testkit.budget import BudgetPlanner, current_spender
+from testkit.items import REPLENISHING, ItemsUnavailable, SharedAccount, SharedWaitTooLong
 
 LEAD = "lead-1"
 
@@ -30,6 +30,7 @@ class FakeAccount:
         self.status = {f"nba-{next(self.ids)}": "queued" for _ in range(queued)}
         self.closes_all = closes_all
         self.executed: list[tuple[str, str]] = []
+        self.charged_to: list[str] = []
 
     def list_items(self, status: str | None = None) -> list[dict[str, Any]]:
         wanted = status or "queued"
@@ -37,6 +38,7 @@ class FakeAccount:
 
     def execute(self, nba_id: str, action_key: str | None = None) -> httpx.Response:
         self.executed.append((nba_id, str(action_key)))
+        self.charged_to.append(current_spender())
         if action_key == "run_next_actions":
             if self.closes_all:
                 for item_id, status in self.status.items():
@@ -93,6 +95,7 @@ def test_a_lead_with_too_few_items_is_replenished_through_run_next_actions(tmp_p
     _, got = account.claim("b", target, 1)
     assert target.executed == [(only, "run_next_actions")], "run on a done item of the lead: none was queued"
     assert got and got[0] != only
+    assert target.charged_to == [REPLENISHING], "the budget summary tells a replenish from the test's own runs"
 
 
 def test_the_other_reading_replenishes_two_at_once(tmp_path: Path) -> None:
