@@ -7,11 +7,16 @@ their text, since a page may hold more than one (a framework's route announcer, 
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import uuid
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from playwright.sync_api import Locator, Page, Response, expect
+import pytest
+from playwright.sync_api import Locator, Page, Request, Response, Route, expect
 
 from contracts.api import NextActionRef
 from testkit import waits
@@ -154,3 +159,106 @@ def act(page: Page, me: Account, nba: NextActionRef, action_key: str, *, double:
         expect_succeeded(page)
     finally:
         page.remove_listener("response", on_response)
+
+
+#: The path of the execute route (contract section 6), whatever the id; a query is not part of it.
+EXECUTE_PATH = re.compile(r"/api/next-actions/[^/]+/execute$")
+
+
+class FailingExecute:
+    """The page's execute requests, answered in the browser with a contract-shaped failure.
+
+    `FailingExecute(page)` routes every POST whose URL path ends in
+    `/api/next-actions/<id>/execute` and fulfils it with section 6's 500 `execution_failed`
+    (section 1's error body, a `Date` header, `Content-Type: application/json`). Nothing reaches
+    the server, so nothing runs and no rate-limit budget is spent: the shared account's budget
+    (`act` reserves a slot per click) is not touched. Reads, and every other request, fall
+    through to the next route (the network guard's). A page route is tried before a context
+    route, so the guard never sees the faked request; the specs check that nothing ran.
+
+    The fake answers as a correct server would: a request repeating an `Idempotency-Key` gets
+    the first answer again (same `executionId`) with `Idempotent-Replayed: true`, since a
+    resend with the same key runs nothing (section 6). `runs` counts what a server would have
+    run: one per key, one per request without a key (an empty key counts as absent).
+
+    With `hold=True` requests are kept unanswered until `release()`, to look at the page
+    while the answer is outstanding.
+    """
+
+    def __init__(self, page: Page, *, hold: bool = False) -> None:
+        self.page = page
+        self.hold = hold
+        self.requests: list[Request] = []
+        self._held: list[Route] = []
+        self._answers: dict[str, str] = {}  # Idempotency-Key -> the executionId first answered
+        self._other_writes: list[str] = []
+        page.on("request", self._note_other_write)
+        page.route(self._matches, self._handle)
+
+    def _note_other_write(self, request: Request) -> None:
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not self._matches(request.url):
+            self._other_writes.append(f"{request.method} {request.url}")
+
+    @staticmethod
+    def _matches(url: str) -> bool:
+        return EXECUTE_PATH.search(urlsplit(url).path) is not None
+
+    def _handle(self, route: Route) -> None:
+        if route.request.method != "POST":
+            route.fallback()
+            return
+        self.requests.append(route.request)
+        if self.hold:
+            self._held.append(route)
+        else:
+            self._fulfil(route)
+
+    def _fulfil(self, route: Route) -> None:
+        key = route.request.headers.get("idempotency-key", "")
+        replayed = bool(key) and key in self._answers
+        execution_id = self._answers[key] if replayed else f"faked-{uuid.uuid4().hex}"
+        if key:
+            self._answers[key] = execution_id
+        headers = {"Date": formatdate(usegmt=True), "Content-Type": "application/json"}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        body = {
+            "ok": False,
+            "error": {
+                "code": "execution_failed",
+                "message": "The action failed (an answer faked by the e2e suite: nothing ran).",
+                "executionId": execution_id,
+            },
+        }
+        route.fulfill(status=500, headers=headers, body=json.dumps(body))
+
+    def release(self) -> None:
+        """Answer the held requests, and every later one at once."""
+        self.hold = False
+        held, self._held = self._held, []
+        for route in held:
+            self._fulfil(route)
+
+    @property
+    def runs(self) -> int:
+        """Executions a server would have made of the requests so far (one per key; keyless: each)."""
+        keys = [request.headers.get("idempotency-key", "") for request in self.requests]
+        return len({key for key in keys if key}) + sum(1 for key in keys if not key)
+
+    def wait_for_requests(self, count: int, *, timeout: float = 10.0) -> None:
+        """Wait until at least `count` execute requests arrived (bounded); fail naming the count."""
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count and time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)  # hands Playwright the turn to deliver routed requests
+        if not self.requests and self._other_writes:
+            # Section 9 does not say how a page runs an action: one that posts elsewhere (a
+            # server-side action, say) cannot be faked here. The fixtures-only specs of the
+            # failure path check it against a real failure.
+            pytest.skip(
+                f"the page ran the action through {self._other_writes}, not POST /api/next-actions/<id>/execute, "
+                "so its answer cannot be faked in the browser; a target with POST /api/e2e/fixtures checks the "
+                "failure path with a really failing action (specs/test_failure_path.py)"
+            )
+        assert len(self.requests) >= count, (
+            f"expected {count} POST .../execute request(s) from the page within {timeout} s; got {len(self.requests)}"
+        )

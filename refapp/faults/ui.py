@@ -7,6 +7,9 @@ from refapp.faults.fault import Fault
 _FAILURE = "specs/test_failure_path.py::test_a_failing_action_shows_an_alert_and_records_the_failure"
 _NOTHING_EARLY = "specs/test_failure_path.py::test_nothing_says_succeeded_before_a_failing_answer"
 _RUNS_AGAIN = "specs/test_failure_path.py::test_a_failed_action_runs_again_on_the_next_click"
+# The faked failing answers (specs.helpers.FailingExecute): the same rules on any target.
+_FAKED_ALERT = "specs/test_failure_path.py::test_a_faked_failing_answer_shows_an_alert_and_nothing_says_succeeded"
+_FAKED_AGAIN = "specs/test_failure_path.py::test_after_a_faked_failing_answer_the_next_click_runs_again"
 _DOUBLE_FAILING = "specs/test_double_click.py::test_a_double_click_on_a_failing_action_runs_it_once"
 _BUTTONS = "specs/test_action_buttons.py::test_every_item_holds_its_title_and_one_button_per_action"
 _OWN_ACTION = "specs/test_action_buttons.py::test_each_button_runs_its_own_action"
@@ -15,7 +18,7 @@ FAULTS: dict[str, Fault] = {
     "ui_failure_resends": Fault(
         "9",
         "a click whose answer is a 5xx sends the request once more with a new Idempotency-Key (runs twice)",
-        (_FAILURE, _DOUBLE_FAILING),
+        (_FAILURE, _DOUBLE_FAILING, _FAKED_ALERT),
         proof="spec",
     ),
     "ui_click_during_failure_retried": Fault(
@@ -27,31 +30,31 @@ FAULTS: dict[str, Fault] = {
     "ui_failure_as_success": Fault(
         "9",
         'a 500 execution_failed shows "succeeded" (any answer naming an executionId, a 500 too, counts as success)',
-        (_FAILURE,),
+        (_FAILURE, _FAKED_ALERT),
         proof="spec",
     ),
     "ui_failure_in_status": Fault(
         "9",
         'the "failed" message goes to the status region, not an alert',
-        (_FAILURE,),
+        (_FAILURE, _FAKED_ALERT),
         proof="spec",
     ),
     "ui_optimistic_success": Fault(
         "9",
         'a click shows "succeeded" before the answer arrives (a failure replaces it afterwards)',
-        (_NOTHING_EARLY,),
+        (_NOTHING_EARLY, _FAKED_ALERT),
         proof="spec",
     ),
     "ui_failure_keeps_button_disabled": Fault(
         "9",
         "after a failure the button stays disabled: a later click runs nothing",
-        (_RUNS_AGAIN,),
+        (_RUNS_AGAIN, _FAKED_AGAIN),
         proof="spec",
     ),
     "ui_key_per_button": Fault(
         "9",
         "the Idempotency-Key is derived from the item and the action: a later click on the same button is a replay",
-        (_RUNS_AGAIN,),
+        (_RUNS_AGAIN, _FAKED_AGAIN),
         proof="spec",
     ),
     "ui_swapped_actions": Fault(
