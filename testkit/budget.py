@@ -16,7 +16,6 @@ for a whole window after it, since the server's window is then full.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,15 +39,9 @@ POLL = 1.0
 _SPENDER: ContextVar[str | None] = ContextVar("e2e_budget_spender", default=None)
 
 
-def current_test() -> str:
-    """The node id of the test running in this process (pytest sets PYTEST_CURRENT_TEST)."""
-    current = os.environ.get("PYTEST_CURRENT_TEST")
-    return current.rsplit(" ", 1)[0] if current else "outside a test"
-
-
 def current_spender() -> str:
     """Whom the summary charges a reservation made now: `spending_for`'s name, else the test."""
-    return _SPENDER.get() or current_test()
+    return _SPENDER.get() or waits.current_test()
 
 
 @contextmanager

@@ -111,5 +111,48 @@ def test_spenders_are_counted_per_test_biggest_first(
         ("contracts/test_b.py::test_two[x y]", 4),
         ("replenishing", 2),
         ("contracts/test_a.py::test_one", 1),
-        ("outside a test", 1),
+        ("the run", 1),
     ]
+
+
+SUMMARY_CONFTEST = 'pytest_plugins = ["testkit.fixtures"]\n'
+SUMMARY_TESTS = """
+import pytest
+from testkit.budget import spending_for
+from testkit.fixtures import shared_account
+
+def test_spends_three(request):
+    budget = shared_account(request.config).budget
+    budget.reserve(3)
+    with spending_for("replenishing the queue"):
+        budget.reserve(2)
+
+@pytest.mark.parametrize("n", range(9))
+def test_spends_one(request, n):
+    shared_account(request.config).budget.reserve()
+"""
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_the_end_summary_names_who_spent_the_budget(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, verbose: bool
+) -> None:
+    monkeypatch.setenv("E2E_EMAIL", "qa@example.test")
+    monkeypatch.setenv("E2E_PASSWORD", "not-a-real-password")
+    pytester.makeconftest(SUMMARY_CONFTEST)
+    pytester.makepyfile(test_spend=SUMMARY_TESTS)
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:randomly", *(["-v"] if verbose else []))
+    result.assert_outcomes(passed=10)
+    result.stdout.fnmatch_lines(
+        ["e2e shared account: 14 execute request(s) planned across the run's processes (19 per 60 s)*"]
+    )
+    [line] = [line for line in result.outlines if line.startswith("e2e shared account, execute requests by test: ")]
+    spenders = line.split(": ", 1)[1]
+    # The biggest first, then by name; a replenish is charged apart from the test that needed it.
+    assert spenders.startswith(
+        "test_spend.py::test_spends_three 3, replenishing the queue 2, test_spend.py::test_spends_one[0] 1, "
+    ), line
+    if verbose:
+        assert spenders.endswith("test_spend.py::test_spends_one[8] 1"), line
+    else:
+        assert spenders.endswith("test_spend.py::test_spends_one[5] 1 (and 3 more: -v lists them all)"), line
