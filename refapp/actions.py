@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from refapp import idempotency, readings
 from refapp.config import Settings
 from refapp.db import Database
-from refapp.errors import not_found
 from refapp.models import Execution, Job, Lead, NextAction, OpsEvent, RiskFlag, new_id
+from refapp.refusals import NotFound
 from refapp.timeutil import utcnow
 
 log = logging.getLogger("refapp")
@@ -206,10 +206,10 @@ def execute(
         if nba is None and settings.is_broken("unknown_id_500"):
             nba = cast(NextAction, nba)  # the id was "already checked": an unknown one crashes below
         elif nba is None or (nba.user_id != user_id and not settings.is_broken("execute_ignores_owner")):
-            raise not_found()
+            raise NotFound()
         lead = session.get(Lead, nba.lead_id)
         if lead is None:  # pragma: no cover - FK with cascade
-            raise not_found()
+            raise NotFound()
         execution_id = new_id()
         started_at = utcnow()
         error: BaseException | None = None

@@ -8,10 +8,14 @@ holder's lease simply runs out.
 Each job is claimed and processed in one write transaction (its status moves from
 queued to done/failed there), so a job is processed exactly once even if two runs
 overlapped.
+
+The caller must send the cron secret (`authorized`; `authorized_broken` is the broken builds'
+way of checking it).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import Iterator
@@ -22,9 +26,11 @@ from sqlalchemy import select, text, update
 
 from refapp import idempotency, ratelimit, readings
 from refapp.actions import EVENT_RETRY_STUB, RETRY_JOB
+from refapp.auth import resolve_caller
 from refapp.config import Settings
 from refapp.db import Database, advisory_key
 from refapp.models import CronLock, Job, NextAction, OpsEvent, new_id
+from refapp.refusals import Forbidden
 from refapp.timeutil import epoch, utcnow
 
 log = logging.getLogger("refapp")
@@ -146,3 +152,25 @@ def run_background_jobs(database: Database, settings: Settings | None = None) ->
         if readings.other("cron_skipped_null"):
             return {"ok": True, "processed": processed, "skipped": None}
         return {"ok": True, "processed": processed}
+
+
+def authorized(authorization: str, secret: str | None) -> bool:
+    """Whether an Authorization header value carries the cron secret as a bearer token (no secret: never)."""
+    if not secret:
+        return False
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(value.strip().encode(), secret.encode())
+
+
+def authorized_broken(database: Database, settings: Settings, authorization: str) -> bool | None:
+    """The broken builds' way of checking the cron secret (None: the healthy check decides)."""
+    value = authorization.strip().partition(" ")[2].strip()
+    if settings.is_broken("cron_secret_prefix") and settings.cron_secret:
+        return value.startswith(settings.cron_secret)
+    if settings.is_broken("cron_accepts_user_token") and value:
+        return resolve_caller(database, value) is not None or None
+    if settings.is_broken("cron_wrong_secret_403") and value and not authorized(authorization, settings.cron_secret):
+        raise Forbidden("The cron secret is wrong.")
+    return None

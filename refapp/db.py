@@ -35,6 +35,11 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def storable(value: str, max_length: int = 1000) -> bool:
+    """Whether a lookup value can be sent to the database at all (PostgreSQL refuses NUL)."""
+    return "\x00" not in value and len(value) <= max_length
+
+
 def _enable_wal(cursor: sqlite3.Cursor) -> None:
     """Switch the database file to WAL (persistent). Switching needs a moment with no
     other connection in a transaction, and SQLite answers "locked" at once instead of

@@ -1,13 +1,17 @@
-"""The one error shape of the contract, and the handlers that enforce it everywhere.
+"""The one error shape of the contract, and the one place that answers every error.
 
-Every error answer is `{"ok": false, "error": {"code", "message"}}`. Unexpected
-exceptions become 500 `internal_error` with a generic message; only the exception's
-type name is logged (its text may carry secrets).
+Every error answer is `{"ok": false, "error": {"code", "message"}}`. The services raise the
+refusals of `refapp/refusals.py`; `ANSWERS` maps each to its status, code and usual message,
+and the handlers installed here turn it into that answer (a 429 also carries `Retry-After`).
+The framework's own errors (unknown route, wrong method) are answered in the same shape.
+Unexpected exceptions become 500 `internal_error` with a generic message; only the
+exception's type name is logged (its text may carry secrets).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,60 +22,86 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from refapp import readings
+from refapp.refusals import (
+    BodyTooLarge,
+    Forbidden,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    InvalidActionKey,
+    InvalidBody,
+    InvalidCredentials,
+    InvalidIdempotencyKey,
+    InvalidQuery,
+    NotFound,
+    RateLimited,
+    Refused,
+    Unauthenticated,
+    UnsupportedMediaType,
+    WrongPassword,
+)
 
 log = logging.getLogger("refapp")
 
 GENERIC_500 = "Something went wrong inside the service."
 
+#: Each refusal's answer: status, error code, and the message used when the refusal carries none.
+ANSWERS: dict[type[Refused], tuple[int, str, str]] = {
+    InvalidBody: (400, "invalid_body", "The request body must be a JSON object."),
+    InvalidQuery: (400, "invalid_query", "The query is not valid."),
+    InvalidActionKey: (400, "invalid_action_key", "actionKey is not a known action."),
+    InvalidIdempotencyKey: (400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 characters."),
+    Unauthenticated: (401, "unauthorized", "Authentication is required."),
+    InvalidCredentials: (401, "invalid_credentials", "The email or password is wrong."),
+    WrongPassword: (403, "wrong_password", "The password is wrong."),
+    Forbidden: (403, "forbidden", "Forbidden."),
+    NotFound: (404, "not_found", "Not found."),
+    IdempotencyKeyInFlight: (
+        409,
+        "idempotency_key_in_flight",
+        "A request with this Idempotency-Key is still being processed.",
+    ),
+    BodyTooLarge: (413, "payload_too_large", "The request body is over 1 MiB."),
+    UnsupportedMediaType: (415, "unsupported_media_type", "The request body must be sent as application/json."),
+    IdempotencyKeyReused: (422, "idempotency_key_reused", "This Idempotency-Key was already used for another request."),
+    RateLimited: (429, "rate_limited", "Too many requests; try again later."),
+}
 
-class ApiError(Exception):
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        headers: dict[str, str] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(code)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers or {}
-        self.extra = extra or {}
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """What a refusal is answered with (before the reading shapes the body)."""
+
+    status: int
+    code: str
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-def error_body(code: str, message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def answer_to(refusal: Refused) -> ErrorAnswer:
+    """The contract's answer to `refusal` (the refusal's own message, else the usual one)."""
+    for kind in type(refusal).__mro__:
+        if kind in ANSWERS:
+            status, code, usual = ANSWERS[kind]
+            break
+    else:
+        raise LookupError(f"The refusal {type(refusal).__name__} has no answer in refapp.errors.ANSWERS.")
+    headers: dict[str, str] = {}
+    if isinstance(refusal, RateLimited) and refusal.retry_after is not None:
+        headers["Retry-After"] = str(refusal.retry_after)
+    return ErrorAnswer(status, code, refusal.message or usual, headers)
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
     if readings.other("other_error_messages"):
         message = f"Refused ({code}): {message}"
-    error: dict[str, Any] = {"code": code, "message": message, **(extra or {})}
+    error: dict[str, Any] = {"code": code, "message": message}
     if readings.other("null_contract_names"):
         error.setdefault("executionId", None)
     return {"ok": False, "error": error}
 
 
-def error_response(
-    status: int,
-    code: str,
-    message: str,
-    *,
-    headers: dict[str, str] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> JSONResponse:
-    return JSONResponse(error_body(code, message, extra), status_code=status, headers=headers)
-
-
-def unauthorized() -> ApiError:
-    return ApiError(401, "unauthorized", "Authentication is required.")
-
-
-def not_found() -> ApiError:
-    return ApiError(404, "not_found", "Not found.")
-
-
-def invalid_body(message: str = "The request body must be a JSON object.") -> ApiError:
-    return ApiError(400, "invalid_body", message)
+def error_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
 
 _HTTP_CODES = {
@@ -90,11 +120,12 @@ def _is_broken(request: Request, name: str) -> bool:
     return settings is not None and bool(settings.is_broken(name))
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    if exc.status == 404 and _is_broken(request, "error_ok_missing"):
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=404)
-    return error_response(exc.status, exc.code, exc.message, headers=exc.headers, extra=exc.extra)
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refused)
+    answer = answer_to(exc)
+    if answer.status == 404 and _is_broken(request, "error_ok_missing"):
+        return JSONResponse({"error": {"code": answer.code, "message": answer.message}}, status_code=404)
+    return error_response(answer.status, answer.code, answer.message, headers=answer.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -114,7 +145,7 @@ async def _validation_error(_request: Request, _exc: Exception) -> Response:
 
 
 def install_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 

@@ -14,8 +14,8 @@ from refapp.actions import ACTION_KEYS, new_next_action
 from refapp.auth import hash_password, verify_password
 from refapp.config import SEED_QUEUED
 from refapp.db import Database
-from refapp.errors import invalid_body
 from refapp.models import Lead, NextAction, User, new_id
+from refapp.refusals import InvalidBody
 from refapp.timeutil import utcnow
 
 log = logging.getLogger("refapp")
@@ -29,11 +29,11 @@ def _healthy(_name: str) -> bool:
 
 
 def parse_fixture_request(body: object, broken: Callable[[str], bool] = _healthy) -> tuple[int, list[str]]:
-    """Validate the fixtures body; raises 400 invalid_body. `broken` is `Settings.is_broken`."""
+    """Validate the fixtures body; raises InvalidBody (400 invalid_body). `broken` is `Settings.is_broken`."""
     if not isinstance(body, dict):
-        raise invalid_body()
+        raise InvalidBody()
     if broken("fixtures_unknown_field_400") and set(body) - {"nextActions", "failingActions"}:
-        raise invalid_body("Only nextActions and failingActions may be sent.")
+        raise InvalidBody("Only nextActions and failingActions may be sent.")
     default = 2 if broken("fixtures_default_2") else DEFAULT_NEXT_ACTIONS
     count: object = body.get("nextActions", default)
     if broken("fixtures_zero_default"):
@@ -41,18 +41,18 @@ def parse_fixture_request(body: object, broken: Callable[[str], bool] = _healthy
     if isinstance(count, float) and count.is_integer() and readings.other("integral_float_count"):
         count = int(count)
     if (isinstance(count, bool) and not broken("fixtures_bool_count")) or not isinstance(count, int):
-        raise invalid_body("nextActions must be an integer from 1 to 50.")
+        raise InvalidBody("nextActions must be an integer from 1 to 50.")
     if not 1 <= count <= MAX_NEXT_ACTIONS + (1 if broken("fixtures_51_accepted") else 0):
-        raise invalid_body("nextActions must be an integer from 1 to 50.")
+        raise InvalidBody("nextActions must be an integer from 1 to 50.")
     failing: object = body.get("failingActions", [])
     if not isinstance(failing, list):
-        raise invalid_body("failingActions must be an array of action keys.")
+        raise InvalidBody("failingActions must be an array of action keys.")
     keys: list[str] = []
     for key in failing:
         if isinstance(key, str) and key not in ACTION_KEYS and broken("fixtures_unknown_key_dropped"):
             continue
         if not isinstance(key, str) or key not in ACTION_KEYS:
-            raise invalid_body("failingActions must be an array of action keys.")
+            raise InvalidBody("failingActions must be an array of action keys.")
         if key not in keys:
             keys.append(key)
     return count, keys

@@ -11,7 +11,8 @@ Keys are per user. The first request with a key that reaches step 5 claims it
 
 Keys are kept RETENTION (48 h, at least the 24 h of the contract); the cron run
 purges older ones. Keys longer than MAX_KEY_LENGTH (255) are refused with 400
-`invalid_idempotency_key`.
+`invalid_idempotency_key` (by `refapp/execute.py`). The refusals are raised as
+`refapp.refusals` errors; `refapp/errors.py` answers them.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from refapp.db import Database
-from refapp.errors import ApiError
 from refapp.models import IdempotencyKey, new_id
+from refapp.refusals import IdempotencyKeyInFlight, IdempotencyKeyReused
 from refapp.timeutil import utcnow
 
 MAX_KEY_LENGTH = 255
@@ -51,22 +52,6 @@ class Claimed:
 
 class InFlight:
     pass
-
-
-def key_reused() -> ApiError:
-    return ApiError(
-        422,
-        "idempotency_key_reused",
-        "This Idempotency-Key was already used for another request.",
-    )
-
-
-def in_flight() -> ApiError:
-    return ApiError(
-        409,
-        "idempotency_key_in_flight",
-        "A request with this Idempotency-Key is still being processed.",
-    )
 
 
 def _never(name: str) -> bool:
@@ -99,7 +84,7 @@ def _try_claim(
             same_id = row.next_action_id == next_action_id or is_broken("reuse_other_id_replays")
             same_action = row.action_key == action_key or is_broken("reuse_other_action_replays")
             if not (same_id and same_action):
-                raise key_reused()
+                raise IdempotencyKeyReused()
             if row.state == "done" and row.response_status is not None:
                 return Stored(row.response_status, json.loads(row.response_body or "{}"))
             return InFlight()
@@ -128,7 +113,7 @@ def claim(
 ) -> Stored | Claimed:
     """Claim `key` for this request, or return the stored answer to replay.
 
-    Raises ApiError 422 (reused) or 409 (still in flight after waiting). `is_broken` names the
+    Raises IdempotencyKeyReused, or IdempotencyKeyInFlight (still in flight after waiting). `is_broken` names the
     deliberately broken build in use (refapp/faults/), if any.
     """
     deadline = time.monotonic() + wait_seconds
@@ -140,7 +125,7 @@ def claim(
         if not isinstance(outcome, InFlight):
             return outcome
         if time.monotonic() >= deadline:
-            raise in_flight()
+            raise IdempotencyKeyInFlight()
         time.sleep(POLL_SECONDS)
 
 

@@ -22,10 +22,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from refapp import api, readings
+from refapp import accounts, leads, next_actions, readings
 from refapp.auth import session_user_id, set_session_cookie
 from refapp.db import get_database
-from refapp.errors import ApiError
+from refapp.refusals import Refused
+from refapp.routes.common import get_settings
 
 router = APIRouter(include_in_schema=False)
 
@@ -205,7 +206,7 @@ _ICON_LABELS: tuple[tuple[str, str], ...] = tuple(
 
 def _broken(request: Request, faults: dict[str, Patches], *texts: str) -> list[str]:
     """`texts` with the patches of the broken build this app runs, if it is one of `faults`."""
-    settings = api.get_settings(request)
+    settings = get_settings(request)
     patched = list(texts)
     for name, patches in faults.items():
         if not settings.is_broken(name):
@@ -218,7 +219,7 @@ def _broken(request: Request, faults: dict[str, Patches], *texts: str) -> list[s
 
 
 def _broken_labels(request: Request) -> tuple[tuple[str, str], ...]:
-    settings = api.get_settings(request)
+    settings = get_settings(request)
     if settings.is_broken("ui_swapped_actions"):
         return _SWAPPED_LABELS
     if settings.is_broken("ui_mark_done_icon_only"):
@@ -612,7 +613,7 @@ async def login_form(request: Request) -> Response:
     fields = parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
     email, password = fields.get("email", [""])[0], fields.get("password", [""])[0]
     next_path = _safe_next(fields.get("next", [""])[0])
-    found = await run_in_threadpool(api.sign_in, get_database(request), email, password) if email else None
+    found = await run_in_threadpool(accounts.sign_in, get_database(request), email, password) if email else None
     if found is None:
         alert = "Sign-in failed: wrong email or password." if email else "Sign-in failed: enter an email."
         return _form_login_page(next_path, email=email, alert=alert, status_code=401)
@@ -643,7 +644,7 @@ def login_page(request: Request) -> Response:
 @router.get(NEXT_ACTIONS_PATH, response_model=None)
 def next_actions_page(request: Request) -> Response:
     user_id = session_user_id(request)
-    if user_id is None and not api.get_settings(request).is_broken("ui_next_actions_no_redirect"):
+    if user_id is None and not get_settings(request).is_broken("ui_next_actions_no_redirect"):
         return _to_login(request)
     if readings.other("ui_server_rendered") and user_id is not None:
         return _rendered_next_actions(request, user_id)
@@ -686,8 +687,8 @@ def _item_html(item: dict[str, Any], labels: list[tuple[str, str]]) -> str:
 def _rendered_next_actions(request: Request, user_id: str) -> Response:
     """The other reading's queue: rendered here, with a "Recently done" list and a Refresh button."""
     database = get_database(request)
-    queued = api.list_next_action_rows(database, user_id, "queued")
-    done = api.list_next_action_rows(database, user_id, "done")[:10]
+    queued = next_actions.list_next_action_rows(database, user_id, "queued")
+    done = next_actions.list_next_action_rows(database, user_id, "done")[:10]
     labels = _labels()
     items = "".join(_item_html(item, labels) for item in queued)
     done_items = "".join(f"<li>{html.escape(item['title'])}</li>" for item in done)
@@ -711,8 +712,8 @@ def _rendered_next_actions(request: Request, user_id: str) -> Response:
 def _rendered_lead(request: Request, user_id: str, lead_id: str) -> Response:
     """The other reading's lead page: rendered here, flags as a `role=list` named by its heading."""
     try:
-        lead = api.lead_view(get_database(request), user_id, lead_id)
-    except ApiError:
+        lead = leads.lead_view(get_database(request), user_id, lead_id)
+    except Refused:
         body = '<nav><a href="/next-actions">Back to next actions</a></nav><main><h1>Lead not found</h1></main>'
         return _page("Lead", body, "", alert="Loading the lead failed: not found.", status_code=404)
     score = f"Score: {lead['score']}" + (" of 100" if readings.other("ui_score_suffix") else "")
@@ -736,7 +737,7 @@ def _rendered_lead(request: Request, user_id: str, lead_id: str) -> Response:
 @router.get("/leads/{lead_id}", response_model=None)
 def lead_page(request: Request, lead_id: str) -> Response:
     user_id = session_user_id(request)
-    if user_id is None and not api.get_settings(request).is_broken("ui_lead_no_redirect"):
+    if user_id is None and not get_settings(request).is_broken("ui_lead_no_redirect"):
         return _to_login(request)
     if readings.other("ui_server_rendered") and user_id is not None:
         return _rendered_lead(request, user_id, lead_id)
