@@ -10,6 +10,7 @@ Most of the rest are the broken builds' side paths (refapp/faults/execute_*.py).
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ from refapp.next_actions import owned_next_action
 from refapp.refusals import InvalidActionKey, InvalidBody, InvalidIdempotencyKey
 
 REPLAYED = {"Idempotent-Replayed": "true"}
+#: How long the broken build `no_in_flight_guard`'s action takes between the key's lookup and its store.
+RACE_WINDOW_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,9 @@ def _run_without_guard(
     stored = idempotency.lookup(database, caller.user_id, key)
     if stored is not None:
         return Answer(stored.status, stored.body, REPLAYED)
+    # The action takes a moment, as a real one that calls out would: that is the race's window.
+    # Without it a heavily loaded machine may serialize the requests, and the proof would be luck.
+    time.sleep(RACE_WINDOW_SECONDS)
     outcome = actions.execute(database, settings, caller.user_id, nba_id, action_key, None)
     idempotency.store(database, caller.user_id, key, nba_id, action_key, outcome.status, outcome.body)
     return Answer(outcome.status, outcome.body)
