@@ -6,8 +6,8 @@
   error (testkit/required.py), whatever addopts or --strict-config say.
 - Collection rules (testkit/collection.py): tests that create data are marked `mutating`;
   waits overlap the rest of the run unless tests share the E2E_EMAIL account's budget.
-- Two pytest-xdist workers by default when whole folders of the suite run
-  (testkit/workers.py); `-n 0` runs in one process.
+- pytest-xdist workers by default when whole folders of the suite run (testkit/workers.py):
+  each waiting test on a worker of its own (testkit/overlap.py); `-n 0` runs in one process.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit import collection, required, workers
+from testkit import collection, overlap, required, workers
 
 ROOT = Path(__file__).resolve().parent
 SUITE_DIRS = (ROOT / "contracts", ROOT / "specs")
@@ -72,3 +72,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise required.refusal(ours[0].nodeid)
     collection.mark_items(ours, SUITE_DIRS)
     collection.order_items(items, shared_budget=collection.shares_one_budget(os.environ))
+    overlap.record_waiting(config, items)  # only in a worker of the default run (testkit/workers.py)
