@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit import collection, overlap, required, workers
+from testkit import collection, required, workers
 
 ROOT = Path(__file__).resolve().parent
 SUITE_DIRS = (ROOT / "contracts", ROOT / "specs")
@@ -72,4 +72,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise required.refusal(ours[0].nodeid)
     collection.mark_items(ours, SUITE_DIRS)
     collection.order_items(items, shared_budget=collection.shares_one_budget(os.environ))
+    # Imported here: it needs pytest-xdist, and the check above must be able to run without it.
+    from testkit import overlap
+
     overlap.record_waiting(config, items)  # only in a worker of the default run (testkit/workers.py)

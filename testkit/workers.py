@@ -30,7 +30,6 @@ from pathlib import Path
 import pytest
 
 from testkit.collection import shares_one_budget
-from testkit.overlap import OverlapPlugin
 from testkit.required import suite_args
 
 #: Workers of a run on the shared account; also the fewest cores for which workers are worth it.
@@ -72,4 +71,8 @@ def apply_default_workers(
     config.option.numprocesses = workers
     config.option.dist = DEFAULT_DIST
     if not shares_one_budget(env):
+        # Imported here: it needs pytest-xdist, which the root conftest.py may not import up front
+        # (outside the environment it must still say how to run the suite).
+        from testkit.overlap import OverlapPlugin
+
         config.pluginmanager.register(OverlapPlugin(), OVERLAP_PLUGIN)

@@ -189,6 +189,18 @@ def test_without_the_waiting_file_the_real_scheduler_is_plain_work_stealing(pyte
     assert [node.sent for node in nodes] == [[0, 1], [2, 3, 4], [5, 6, 7]]  # xdist's contiguous split
 
 
+def test_an_empty_collection_sends_nothing(pytester: pytest.Pytester) -> None:
+    config = pytester.parseconfig("--tx", "2*popen", "--dist", "worksteal")
+    sched = OverlapScheduling(config, None, pytester.path / "waiting.json")
+    nodes = [FakeNode("gw0"), FakeNode("gw1")]
+    for node in nodes:
+        sched.add_node(node)
+        sched.add_node_collection(node, [])
+    sched.schedule()
+    assert [node.sent for node in nodes] == [[], []]
+    assert sched.tests_finished
+
+
 def test_a_node_that_joins_later_is_scheduled_the_xdist_way(pytester: pytest.Pytester) -> None:
     sched, nodes = _scheduler(pytester, 2, WAITING)
     sched.schedule()
