@@ -6,8 +6,8 @@
   error (testkit/required.py), whatever addopts or --strict-config say.
 - Collection rules (testkit/collection.py): tests that create data are marked `mutating`;
   waits overlap the rest of the run unless tests share the E2E_EMAIL account's budget.
-- Two pytest-xdist workers by default when whole folders of the suite run
-  (testkit/workers.py); `-n 0` runs in one process.
+- pytest-xdist workers by default when whole folders of the suite run (testkit/workers.py):
+  each waiting test on a worker of its own (testkit/overlap.py); `-n 0` runs in one process.
 """
 
 from __future__ import annotations
@@ -72,3 +72,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise required.refusal(ours[0].nodeid)
     collection.mark_items(ours, SUITE_DIRS)
     collection.order_items(items, shared_budget=collection.shares_one_budget(os.environ))
+    # Imported here: it needs pytest-xdist, and the check above must be able to run without it.
+    from testkit import overlap
+
+    overlap.record_waiting(config, items)  # only in a worker of the default run (testkit/workers.py)

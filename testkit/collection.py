@@ -69,6 +69,11 @@ def shared_order(item: pytest.Item) -> int:
     return 2 if marker.kwargs.get("spends") or marker.kwargs.get("whole_lead") else 1
 
 
+def is_waiting(item: pytest.Item) -> bool:
+    """A test that mostly waits (marked `slow`: out a Retry-After, past a minute), by the server's Date."""
+    return item.get_closest_marker("slow") is not None
+
+
 def _shared_budget_key(item: pytest.Item) -> tuple[bool, int]:
     return item.get_closest_marker("rate_limit_budget") is not None, shared_order(item)
 
@@ -79,10 +84,11 @@ def order_items(items: list[pytest.Item], *, shared_budget: bool) -> None:
     Shared budget: tests that spend a whole rate-limit budget run last, so they cannot starve
     the others; before them, the shared account's items go first to the tests that need
     several at once, and last to the tests that use them up (`shared_order`). Own users:
-    tests that wait (`slow`, e.g. out a Retry-After) run first, so their waits overlap the rest
-    of the run under pytest-xdist instead of ending it.
+    tests that wait (`is_waiting`) run first, so their waits overlap the rest of the run
+    instead of ending it: in the default run each then gets a worker of its own from the start
+    (testkit/overlap.py); under a plain `-n N` they at least start early.
     """
     if shared_budget:
         items.sort(key=_shared_budget_key)
     else:
-        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+        items.sort(key=lambda item: not is_waiting(item))
