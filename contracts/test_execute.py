@@ -237,7 +237,7 @@ def _run_moves_lead_time(user: c.User, nba_id: str, action_key: str, field: str,
 RERUN_GAP = timedelta(seconds=7)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=8)
 def test_lead_times_move_on_every_run(fresh: c.User) -> None:
     """recompute_score and run_risk_rules move the lead's times on a later run too, not only the first.
 

@@ -42,7 +42,8 @@ GUARD_FIXTURE = "require_safe_base_url"
 MARKERS = (
     "mutating: the test changes state on the target; the safety guard skips it on a production target "
     "unless E2E_ALLOW_PROD_SCORE allows it.",
-    "slow: takes more than a few seconds (waits out a rate-limit window); deselect with -m 'not slow'.",
+    "slow(seconds=60): takes more than a few seconds (waits out a rate-limit window; seconds: about how long, "
+    "default 60); deselect with -m 'not slow'.",
     "smoke: read-only post-deploy check, safe to run against production.",
     f"{probes.MARKER}(method, path): a smoke check may send this method, on paths matching the pattern "
     "(* = one segment), to a production host, only with no Authorization or Cookie header (safety/probes.py).",

@@ -69,9 +69,24 @@ def shared_order(item: pytest.Item) -> int:
     return 2 if marker.kwargs.get("spends") or marker.kwargs.get("whole_lead") else 1
 
 
+#: A `slow` test that waits at least this long gets a worker of its own in the default run.
+OWN_WORKER_SECONDS = 20.0
+#: What a `slow` marker without `seconds=` is taken to wait: a rate-limit window.
+SLOW_SECONDS = 60.0
+
+
+def wait_seconds(item: pytest.Item) -> float:
+    """About how long a test waits: its `slow(seconds=N)` marker's N, SLOW_SECONDS for a bare `slow`, else 0."""
+    marker = item.get_closest_marker("slow")
+    if marker is None:
+        return 0.0
+    return float(marker.kwargs.get("seconds", SLOW_SECONDS))
+
+
 def is_waiting(item: pytest.Item) -> bool:
-    """A test that mostly waits (marked `slow`: out a Retry-After, past a minute), by the server's Date."""
-    return item.get_closest_marker("slow") is not None
+    """A test that mostly waits (out a Retry-After, past a minute), by the server's Date, long
+    enough to be worth a worker of its own (a `slow` test of a few seconds is not)."""
+    return wait_seconds(item) >= OWN_WORKER_SECONDS
 
 
 def _shared_budget_key(item: pytest.Item) -> tuple[bool, int]:
@@ -84,11 +99,13 @@ def order_items(items: list[pytest.Item], *, shared_budget: bool) -> None:
     Shared budget: tests that spend a whole rate-limit budget run last, so they cannot starve
     the others; before them, the shared account's items go first to the tests that need
     several at once, and last to the tests that use them up (`shared_order`). Own users:
-    tests that wait (`is_waiting`) run first, so their waits overlap the rest of the run
+    tests that wait long (`is_waiting`) run first, so their waits overlap the rest of the run
     instead of ending it: in the default run each then gets a worker of its own from the start
     (testkit/overlap.py); under a plain `-n N` they at least start early.
     """
     if shared_budget:
         items.sort(key=_shared_budget_key)
     else:
-        items.sort(key=lambda item: not is_waiting(item))
+        # Short waits last: a worker that has finished its long wait takes them from the end of
+        # the queue (work stealing takes the tail) while the others go on.
+        items.sort(key=lambda item: 0 if is_waiting(item) else 2 if wait_seconds(item) else 1)

@@ -9,8 +9,9 @@ ids named, or a `-k` expression.
 How many, and how they share the tests:
 
 - Every test on its own fixtures user (E2E_EMAIL unset): `OVERLAP_WORKERS` workers, and the
-  scheduler of testkit/overlap.py. The waiting (`slow`) tests mostly sleep, by the server's
-  Date: each gets a worker of its own from the start, and the other tests are shared by work
+  scheduler of testkit/overlap.py. The waiting tests (`slow`, a wait of 20 s or more:
+  collection.is_waiting) mostly sleep, by the server's Date: each gets a worker of its own
+  from the start, and the other tests are shared by work
   stealing among the rest of the workers (a waiting test's worker joins them once its wait is
   over). The run then lasts about as long as its longest wait plus the workers' start, where
   the machine has the CPU for the rest meanwhile. A sleeping worker costs no CPU, but each
@@ -35,9 +36,10 @@ from testkit.required import suite_args
 
 #: Workers of a run on the shared account; also the fewest cores for which workers are worth it.
 DEFAULT_WORKERS = 2
-#: Workers of a run where every test has its own user: one per waiting test (four in the suite:
-#: two rate-limit waits, the idempotency key's minute, the 8 s rerun gap) plus one for the rest.
-OVERLAP_WORKERS = 5
+#: Workers of a run where every test has its own user: one per waiting test (three in the suite:
+#: two rate-limit waits and the idempotency key's minute; the 8 s rerun gap is too short to be
+#: worth a worker's start) plus one for the rest.
+OVERLAP_WORKERS = 4
 #: pytest-xdist's scheduler that lets an idle worker take tests queued on a busy one, so a
 #: worker waiting out Retry-After does not hold a batch of tests hostage.
 DEFAULT_DIST = "worksteal"

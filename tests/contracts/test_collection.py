@@ -8,7 +8,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from tests.contracts.markdump import PREFIX
+from tests.contracts.markdump import PREFIX, WAITING
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,11 +64,14 @@ def test_whole_budget_tests_run_last_when_tests_share_the_e2e_email_account() ->
 
 
 def test_waiting_tests_run_first_when_every_test_has_its_own_user() -> None:
-    """So that, under pytest-xdist, a wait for Retry-After overlaps the rest of the run."""
+    """So that, under pytest-xdist, a wait for Retry-After overlaps the rest of the run; short
+    waits go last, where a worker done with its long wait takes them from the queue's end."""
     order = [node for node, _ in _collected()]
-    slow = [node for node, marks in _collected() if "slow" in marks]
-    assert slow, "the suite has a slow test (one that waits out Retry-After)"
-    assert order[: len(slow)] == slow, f"slow tests must run first; the run starts {order[:3]}"
+    waiting = [node for node, marks in _collected() if WAITING in marks]
+    short = [node for node, marks in _collected() if "slow" in marks and WAITING not in marks]
+    assert waiting, "the suite has a test that waits (out a Retry-After)"
+    assert order[: len(waiting)] == waiting, f"waiting tests must run first; the run starts {order[:3]}"
+    assert not short or order[-len(short) :] == short, f"short slow tests run last; the run ends {order[-3:]}"
 
 
 def test_tests_needing_their_own_user_are_marked_needs_fixtures() -> None:

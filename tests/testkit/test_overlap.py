@@ -82,9 +82,16 @@ def test_a_file_that_is_not_a_list_of_ids_is_refused(tmp_path: Path) -> None:
         read_waiting(path)
 
 
-def _items(marked: dict[str, bool]) -> list[pytest.Item]:
+def _items(marked: dict[str, bool | float]) -> list[pytest.Item]:
+    """Fake items: True is a bare `slow` marker, a number `slow(seconds=number)`, False none."""
+
+    def slow(value: bool | float) -> pytest.Mark | None:
+        if value is False:
+            return None
+        return pytest.mark.slow.mark if value is True else pytest.mark.slow(seconds=value).mark
+
     def marker(nodeid: str) -> Any:
-        return lambda name: object() if name == "slow" and marked[nodeid] else None
+        return lambda name: slow(marked[nodeid]) if name == "slow" else None
 
     return [cast(pytest.Item, SimpleNamespace(nodeid=n, get_closest_marker=marker(n))) for n in marked]
 
@@ -92,7 +99,8 @@ def _items(marked: dict[str, bool]) -> list[pytest.Item]:
 def test_a_worker_of_the_default_run_records_its_waiting_tests(tmp_path: Path) -> None:
     path = tmp_path / "waiting.json"
     config = cast(pytest.Config, SimpleNamespace(workerinput={WAITING_FILE_KEY: str(path)}))
-    record_waiting(config, _items({"t.py::test_w1": True, "t.py::test_a": False, "t.py::test_w2": True}))
+    items = {"t.py::test_w1": True, "t.py::test_a": False, "t.py::test_short": 8, "t.py::test_w2": 60}
+    record_waiting(config, _items(items))
     assert read_waiting(path) == WAITING
     assert [p.name for p in tmp_path.iterdir()] == ["waiting.json"]  # no partial file left behind
 

@@ -18,6 +18,7 @@ from testkit.workers import (
     apply_default_workers,
     default_workers,
 )
+from tests.contracts.markdump import PREFIX, WAITING
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,11 +91,15 @@ def test_no_default_registers_nothing(pytester: pytest.Pytester, suite: list[Pat
 
 def test_there_are_workers_for_every_waiting_test_of_the_suite_and_one_more() -> None:
     """OVERLAP_WORKERS is a constant (workers start before anything is collected): it must keep up
-    with the suite's `slow` tests, or a waiting test shares a worker and the run lasts its waits."""
+    with the suite's waiting tests, or a waiting test shares a worker and the run lasts its waits."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "E2E_"))}
-    command = [sys.executable, "-m", "pytest", "contracts", "specs", "-m", "slow", "--collect-only", "-q", "-n", "0"]
+    command = [
+        *(sys.executable, "-m", "pytest", "contracts", "specs", "-m", "slow", "--collect-only", "-q", "-n", "0"),
+        *("-p", "tests.contracts.markdump"),
+    ]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
-    waiting = [line for line in done.stdout.splitlines() if "::" in line]
+    rows = [line[len(PREFIX) :].split("\t") for line in done.stdout.splitlines() if line.startswith(PREFIX)]
+    waiting = [node for node, marks in rows if WAITING in marks.split(",")]
     assert done.returncode == 0 and waiting, done.stdout + done.stderr
     assert len(waiting) + 1 <= OVERLAP_WORKERS, (
         f"{len(waiting)} waiting tests need {len(waiting) + 1} workers: {waiting}"
