@@ -54,19 +54,23 @@ def shares_one_budget(env: Mapping[str, str]) -> bool:
     return bool(env.get("E2E_EMAIL") and env.get("E2E_PASSWORD"))
 
 
-def shared_order(item: pytest.Item) -> int:
-    """Where a test goes in a run on the shared account (its `shared_items` marker).
+def shared_order(item: pytest.Item) -> tuple[int, int, int]:
+    """Where a test goes in a run on the shared account (its `shared_items` marker), as a sort key.
 
-    A target without fixtures may make no more queued items than `run_next_actions` must (one):
-    the tests that need several at once run first, while the seeded ones last; the tests that
-    use items up (or may close every queued item: whole_lead) run last.
+    A target without fixtures may make no more queued items than `run_next_actions` must (one),
+    and then only when the lead has none left: the seeded items are all there is of "several at
+    once". So the tests that need several run first: those that give them all back, then those
+    that use fewer of them up (the bigger need first among equals), so that as many as can run
+    do; the tests that use items up one at a time (or may close every queued item: whole_lead)
+    run last.
     """
     marker = item.get_closest_marker("shared_items")
     if marker is None:
-        return 1
-    if (int(marker.args[0]) if marker.args else 1) >= 2:
-        return 0
-    return 2 if marker.kwargs.get("spends") or marker.kwargs.get("whole_lead") else 1
+        return 1, 0, 0
+    count, spends = (int(marker.args[0]) if marker.args else 1), int(marker.kwargs.get("spends", 0))
+    if count >= 2:
+        return 0, spends, -count
+    return (2 if spends or marker.kwargs.get("whole_lead") else 1), 0, 0
 
 
 #: A `slow` test that waits at least this long gets a worker of its own in the default run.
@@ -89,7 +93,7 @@ def is_waiting(item: pytest.Item) -> bool:
     return wait_seconds(item) >= OWN_WORKER_SECONDS
 
 
-def _shared_budget_key(item: pytest.Item) -> tuple[bool, int]:
+def _shared_budget_key(item: pytest.Item) -> tuple[bool, tuple[int, int, int]]:
     return item.get_closest_marker("rate_limit_budget") is not None, shared_order(item)
 
 
