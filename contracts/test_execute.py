@@ -172,6 +172,7 @@ def test_mark_done_makes_the_item_done(fresh: c.User) -> None:
     assert nba_id in {i["id"] for i in fresh.list_items("done")}, "a done item is in the done list"
 
 
+@pytest.mark.shared_items(1, spends=1)
 def test_mark_done_twice_leaves_the_item_done(fresh: c.User) -> None:
     nba_id = fresh.fixture.next_actions[0].id
     _run(fresh, nba_id, "mark_done")
@@ -197,6 +198,7 @@ def test_snooze_1d_snoozes_for_24_hours(fresh: c.User) -> None:
     )
 
 
+@pytest.mark.shared_items(1, spends=1)
 def test_snooze_1d_again_counts_from_the_time_of_the_request(fresh: c.User) -> None:
     """A second snooze is now + 24 h again, not 24 h after the first snooze ended."""
     nba_id = fresh.fixture.next_actions[0].id
