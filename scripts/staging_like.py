@@ -1,10 +1,11 @@
 """Run the suite the way QA runs it against staging, with the reference app standing in for staging.
 
-    uv run python scripts/staging_like.py [--runs N] [--readings default|other] [--workers 2] [-- pytest args]
+    uv run python scripts/staging_like.py [--runs N] [--readings default|other] [--workers 2] [--seeded 5]
+        [-- pytest args]
 
 Each run starts a new reference app on 127.0.0.1 as a staging deployment would run: no
 POST /api/e2e/fixtures (REFAPP_E2E_FIXTURES unset), and one account, E2E_EMAIL / E2E_PASSWORD,
-seeded with exactly REFAPP_SEED_NEXT_ACTIONS=5 queued next actions on one lead. Then it runs
+seeded with exactly REFAPP_SEED_NEXT_ACTIONS=5 (`--seeded`) queued next actions on one lead. Then it runs
 `pytest contracts specs -n 2 --base-url URL` against it with E2E_SAFE_HOSTS=127.0.0.1,
 E2E_EMAIL, E2E_PASSWORD and E2E_CRON_SECRET set, and prints each run's result and duration
 (its output goes to artifacts/staging_like/run-<reading>-<n>.log). `--readings other` starts the app
@@ -32,6 +33,7 @@ from safety.variables import HARNESS_ENV  # noqa: E402
 EMAIL = "qa@staging.example.test"
 PASSWORD = "staging-like-password"  # noqa: S105 - a throwaway account on a throwaway app
 SEEDED = 5
+MAX_SEEDED = 50
 MAX_RUNS = 50
 LOG_DIR = ROOT / "artifacts" / "staging_like"
 
@@ -42,9 +44,17 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--runs", type=int, default=1, help=f"how many runs, one after another (1..{MAX_RUNS})")
     parser.add_argument("--readings", choices=("default", "other"), default="default", help="REFAPP_READINGS")
     parser.add_argument("--workers", default="2", help="pytest-xdist workers (-n), default 2")
+    parser.add_argument(
+        "--seeded",
+        type=int,
+        default=SEEDED,
+        help=f"queued next actions of the account (1..{MAX_SEEDED}), default {SEEDED}",
+    )
     args = parser.parse_args(own)
     if not 1 <= args.runs <= MAX_RUNS:
         parser.error(f"--runs must be 1..{MAX_RUNS}, not {args.runs}")
+    if not 1 <= args.seeded <= MAX_SEEDED:
+        parser.error(f"--seeded must be 1..{MAX_SEEDED}, not {args.seeded}")
     return args, extra
 
 
@@ -78,7 +88,7 @@ def one_run(number: int, args: argparse.Namespace, extra: list[str]) -> tuple[in
             "REFAPP_E2E_FIXTURES": "",  # the staging has no fixtures endpoint
             "E2E_EMAIL": EMAIL,
             "E2E_PASSWORD": PASSWORD,
-            "REFAPP_SEED_NEXT_ACTIONS": str(SEEDED),
+            "REFAPP_SEED_NEXT_ACTIONS": str(args.seeded),
             "REFAPP_READINGS": args.readings,
         }
     )
@@ -101,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parse(sys.argv[1:] if argv is None else argv)
     print(
         f"staging-like: {args.runs} run(s) of `pytest contracts specs -n {args.workers}` against a reference app "
-        f"without fixtures, one account with {SEEDED} queued items, REFAPP_READINGS={args.readings}",
+        f"without fixtures, one account with {args.seeded} queued items, REFAPP_READINGS={args.readings}",
         flush=True,
     )
     results: list[tuple[int, float]] = []
