@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,23 @@ def shares_one_budget(env: Mapping[str, str]) -> bool:
     return bool(env.get("E2E_EMAIL") and env.get("E2E_PASSWORD"))
 
 
+@dataclass(frozen=True)
+class SharedItems:
+    """A test's `shared_items(count, whole_lead=False, spends=0)` marker, read once for everyone."""
+
+    count: int | None
+    whole_lead: bool = False
+    spends: int = 0
+
+    @classmethod
+    def of(cls, node: pytest.Item) -> SharedItems | None:
+        marker = node.get_closest_marker("shared_items")
+        if marker is None:
+            return None
+        count = int(marker.args[0]) if marker.args else None
+        return cls(count, bool(marker.kwargs.get("whole_lead", False)), int(marker.kwargs.get("spends", 0)))
+
+
 def shared_order(item: pytest.Item) -> tuple[int, int, int]:
     """Where a test goes in a run on the shared account (its `shared_items` marker), as a sort key.
 
@@ -64,13 +82,13 @@ def shared_order(item: pytest.Item) -> tuple[int, int, int]:
     do; the tests that use items up one at a time (or may close every queued item: whole_lead)
     run last.
     """
-    marker = item.get_closest_marker("shared_items")
-    if marker is None:
+    wanted = SharedItems.of(item)
+    if wanted is None:
         return 1, 0, 0
-    count, spends = (int(marker.args[0]) if marker.args else 1), int(marker.kwargs.get("spends", 0))
+    count = 1 if wanted.count is None else wanted.count
     if count >= 2:
-        return 0, spends, -count
-    return (2 if spends or marker.kwargs.get("whole_lead") else 1), 0, 0
+        return 0, wanted.spends, -count
+    return (2 if wanted.spends or wanted.whole_lead else 1), 0, 0
 
 
 #: A `slow` test that waits at least this long gets a worker of its own in the default run.

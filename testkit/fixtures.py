@@ -32,6 +32,7 @@ from safety.embedded import EmbeddedApp
 from safety.skips import SkipCategory, skip_for_setup
 from testkit import items, waits
 from testkit.budget import BudgetPlanner
+from testkit.collection import SharedItems
 
 CRON_SECRET_ENV = "E2E_CRON_SECRET"  # noqa: S105 - the variable's name, not a secret
 
@@ -139,10 +140,10 @@ def _hand_items_to_the_fuzzer(request: pytest.FixtureRequest, account: items.Sha
 
 def _items_wanted(request: pytest.FixtureRequest, default: int) -> tuple[int, bool]:
     """(items, whole lead) from the test's `shared_items(n, whole_lead=False)` marker."""
-    marker = request.node.get_closest_marker("shared_items")
-    if marker is None:
+    wanted = SharedItems.of(request.node)
+    if wanted is None:
         return default, False
-    return (int(marker.args[0]) if marker.args else default), bool(marker.kwargs.get("whole_lead", False))
+    return (default if wanted.count is None else wanted.count), wanted.whole_lead
 
 
 def _shared(api: httpx.Client, request: pytest.FixtureRequest, count: int, **kw: object) -> c.User:
