@@ -139,14 +139,9 @@ class BudgetPlanner:
                     else f"the shared account's execute budget ({self.pace} per {self.window:.0f} s, "
                     "planned across workers) is taken"
                 )
-                said = waits.notice(
-                    wait if not holder else self._hold_estimate(), reason + (f" ({why})" if why else "")
-                )
+                said = waits.notice(wait if not holder else self.window, reason + (f" ({why})" if why else ""))
             self.sleep(wait)
             waited += wait
-
-    def _hold_estimate(self) -> float:
-        return self.window
 
     def totals(self) -> tuple[int, float]:
         """(slots reserved, seconds waited for them) over the run so far, every process included."""

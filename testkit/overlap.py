@@ -59,7 +59,8 @@ def plan(collection: Sequence[str], waiting: Collection[str], nodes: int) -> Pla
     waiting_indices = [index for index, nodeid in enumerate(collection) if nodeid in waiting]
     waiters = waiting_indices[: max(nodes - 1, 0)]
     # What follows a waiting test is never another waiting test (those left over wait in the rest).
-    followers = [index for index in range(len(collection)) if index not in set(waiting_indices)][: len(waiters)]
+    all_waiting = set(waiting_indices)
+    followers = [index for index in range(len(collection)) if index not in all_waiting][: len(waiters)]
     own = [[waiter, followers[n]] if n < len(followers) else [waiter] for n, waiter in enumerate(waiters)]
     taken = set(waiters) | set(followers)
     return Plan(own, [index for index in range(len(collection)) if index not in taken])

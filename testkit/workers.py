@@ -11,14 +11,14 @@ How many, and how they share the tests:
 - Every test on its own fixtures user (E2E_EMAIL unset): `OVERLAP_WORKERS` workers, and the
   scheduler of testkit/overlap.py. The waiting tests (`slow`, a wait of 20 s or more:
   collection.is_waiting) mostly sleep, by the server's Date: each gets a worker of its own
-  from the start, and the other tests are shared by work
-  stealing among the rest of the workers (a waiting test's worker joins them once its wait is
-  over). The run then lasts about as long as its longest wait plus the workers' start, where
-  the machine has the CPU for the rest meanwhile. A sleeping worker costs no CPU, but each
-  worker pays its own start (about 4.7 s of CPU: imports Playwright and schemathesis, collects,
-  then starts its own embedded app), so there are just enough workers for each of the suite's
-  waiting tests plus one working worker (tests/testkit/test_workers.py checks the count against
-  the suite; README "Benchmarks" has the measurements).
+  from the start, and the other tests are shared by work stealing among the rest of the
+  workers (a waiting test's worker joins them once its wait is over). The run then lasts about
+  as long as its longest wait plus the workers' start, where the machine has the CPU for the
+  rest meanwhile. A sleeping worker costs no CPU, but each worker pays its own start (about
+  4.7 s of CPU: imports Playwright and schemathesis, collects, then starts its own embedded
+  app), so there are just enough workers for each of the suite's waiting tests plus one working
+  worker (tests/testkit/test_workers.py checks the count against the suite; README
+  "Benchmarks" has the measurements).
 - The shared E2E_EMAIL account (collection.shares_one_budget): `DEFAULT_WORKERS` workers with
   plain work stealing, in the cautious shared-budget order of testkit/collection.py.
 """

@@ -21,8 +21,8 @@ def _order(items: list[pytest.Item]) -> list[str]:
 
 
 def test_the_seeded_items_go_first_to_those_who_give_them_back_then_to_the_smallest_spenders() -> None:
-    """Five seeded items, and run_next_actions makes one only when none is queued: needs of 3
-    (uses 2), 2 (uses 2), 2 (uses 1) and 2 (uses 1) cannot all be met; this order meets the most."""
+    """Five seeded items, and run_next_actions makes one only when none is queued: the tests that
+    give several items back go first, then those that use the fewest up, the bigger need first."""
     mark = pytest.mark
     items = [
         _item("single_spender", mark.shared_items(1, spends=1)),
