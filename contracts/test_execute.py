@@ -143,74 +143,66 @@ def _assert_audit_trail(
     return record
 
 
-# On the shared account: mark_done and snooze_1d use their item up; run_next_actions may close
-# every queued item of the lead (free), so it holds the whole lead.
-SHARED_ITEMS_OF = {
-    "mark_done": pytest.mark.shared_items(1, spends=1),
-    "snooze_1d": pytest.mark.shared_items(1, spends=1),
-    "run_next_actions": pytest.mark.shared_items(1, whole_lead=True),
-}
+# The other actions' success and audit trail are checked by their own tests below, together
+# with their effects: on the shared account every request spends the one budget, and every item
+# used up (mark_done, snooze_1d) costs a run of run_next_actions to replace.
+KEEPING_KEYS = [key for key in c.ACTION_KEYS if key not in ("mark_done", "snooze_1d", "run_next_actions")]
 
 
-@pytest.mark.parametrize(
-    "action_key",
-    [pytest.param(key, marks=[SHARED_ITEMS_OF[key]] if key in SHARED_ITEMS_OF else []) for key in c.ACTION_KEYS],
-)
+@pytest.mark.parametrize("action_key", KEEPING_KEYS)
 def test_success_answer_and_audit_trail(fresh: c.User, action_key: str) -> None:
     nba_id = fresh.fixture.next_actions[0].id
-    response, body = _run(fresh, nba_id, action_key)
-    record = _assert_audit_trail(fresh, nba_id, body["executionId"], response, "success")
+    _run_with_audit_trail(fresh, nba_id, action_key)
+    if action_key == "retry_failed_deliveries":
+        events = fresh.events(nextActionId=nba_id)
+        stubbed = [e for e in events if e["type"] == "nba.delivery.stubbed"]
+        assert len(stubbed) >= 1, f"the stub action emits nba.delivery.stubbed (section 6); got {events!r}"
+        assert not [e for e in events if e["type"] == "nba.delivery.failed"], (
+            f"a successful stub emits no nba.delivery.failed; got {events!r}"
+        )
+
+
+def _run_with_audit_trail(user: c.User, nba_id: str, action_key: str) -> httpx.Response:
+    """Run `action_key`: a success answer, exactly one Execution for it, and the last* fields."""
+    response, body = _run(user, nba_id, action_key)
+    record = _assert_audit_trail(user, nba_id, body["executionId"], response, "success")
     assert record["actionKey"] == action_key, f"the Execution records its actionKey; got {record!r}"
+    return response
 
 
 @pytest.mark.shared_items(1, spends=1)
-def test_mark_done_makes_the_item_done(fresh: c.User) -> None:
+def test_mark_done_makes_the_item_done_and_again_leaves_it_done(fresh: c.User) -> None:
     nba_id = fresh.fixture.next_actions[0].id
-    _run(fresh, nba_id, "mark_done")
+    _run_with_audit_trail(fresh, nba_id, "mark_done")
     assert fresh.nba(nba_id)["status"] == "done", "mark_done: status becomes done (section 6)"
-    assert nba_id not in {i["id"] for i in fresh.list_items()}, "a done item leaves the queued list"
-    assert nba_id in {i["id"] for i in fresh.list_items("done")}, "a done item is in the done list"
+    for status in (None, "queued"):
+        assert nba_id not in {i["id"] for i in fresh.list_items(status)}, (
+            f"a done item leaves the queued list ({'no status' if status is None else 'status=queued'}, section 5)"
+        )
+    done = {i["id"]: i for i in fresh.list_items("done")}
+    assert nba_id in done and done[nba_id]["status"] == "done", "a done item is in the done list (section 5)"
 
-
-@pytest.mark.shared_items(1, spends=1)
-def test_mark_done_twice_leaves_the_item_done(fresh: c.User) -> None:
-    nba_id = fresh.fixture.next_actions[0].id
-    _run(fresh, nba_id, "mark_done")
-    _run(fresh, nba_id, "mark_done")
+    _run_with_audit_trail(fresh, nba_id, "mark_done")
     assert fresh.nba(nba_id)["status"] == "done", "mark_done on a done item: its status stays done (section 6)"
     assert nba_id in {i["id"] for i in fresh.list_items("done")}, "a done item stays in the done list"
 
 
 @pytest.mark.shared_items(1, spends=1)
-def test_snooze_1d_snoozes_for_24_hours(fresh: c.User) -> None:
+def test_snooze_1d_snoozes_for_24_hours_from_each_request(fresh: c.User) -> None:
+    """snoozedUntil is now + 24 h; a second snooze is now + 24 h again, not 24 h after the first ends."""
     nba_id = fresh.fixture.next_actions[0].id
-    response, _ = _run(fresh, nba_id, "snooze_1d")
-    nba = fresh.nba(nba_id)
-    until = c.parse_time(nba["snoozedUntil"], "snoozedUntil")
-    c.assert_near(
-        until,
-        c.server_now(response) + timedelta(hours=24),
-        timedelta(minutes=5),
-        "snooze_1d: snoozedUntil = now + 24 h within 5 min (section 6)",
-    )
-    assert nba_id not in {i["id"] for i in fresh.list_items("queued")}, (
-        "snooze_1d: the item is hidden from the queued list (section 6)"
-    )
-
-
-@pytest.mark.shared_items(1, spends=1)
-def test_snooze_1d_again_counts_from_the_time_of_the_request(fresh: c.User) -> None:
-    """A second snooze is now + 24 h again, not 24 h after the first snooze ended."""
-    nba_id = fresh.fixture.next_actions[0].id
-    _run(fresh, nba_id, "snooze_1d")
-    response, _ = _run(fresh, nba_id, "snooze_1d")
-    until = c.parse_time(fresh.nba(nba_id)["snoozedUntil"], "snoozedUntil")
-    c.assert_near(
-        until,
-        c.server_now(response) + timedelta(hours=24),
-        timedelta(minutes=5),
-        "a second snooze_1d: snoozedUntil = the time of that request + 24 h within 5 min (section 6)",
-    )
+    for run in ("snooze_1d", "a second snooze_1d"):
+        response = _run_with_audit_trail(fresh, nba_id, "snooze_1d")
+        until = c.parse_time(fresh.nba(nba_id)["snoozedUntil"], "snoozedUntil")
+        c.assert_near(
+            until,
+            c.server_now(response) + timedelta(hours=24),
+            timedelta(minutes=5),
+            f"{run}: snoozedUntil = the time of that request + 24 h within 5 min (section 6)",
+        )
+        assert nba_id not in {i["id"] for i in fresh.list_items("queued")}, (
+            f"{run}: the item is hidden from the queued list (section 6)"
+        )
 
 
 LEAD_TIMES = [("recompute_score", "scoreUpdatedAt"), ("run_risk_rules", "riskEvaluatedAt")]
@@ -269,24 +261,13 @@ def test_run_next_actions_leaves_a_queued_item_and_keeps_this_one(fresh: c.User)
     # Leave nothing else queued on the lead (not on a shared account: its items are not ours).
     for ref in fresh.fixture.next_actions[1:] if fresh.isolated else ():
         c.expect_status(fresh.execute(ref.id, "snooze_1d"), 200)
-    _run(fresh, nba_id, "run_next_actions")
+    _run_with_audit_trail(fresh, nba_id, "run_next_actions")
     fresh.nba(nba_id)  # stays readable by id
     lead_id = fresh.fixture.lead_id
     queued = [i for i in fresh.list_items("queued") if i["leadId"] == lead_id]
     assert queued, (
         "run_next_actions: afterwards the lead has at least one queued, unsnoozed next action "
         "(section 6); the queued list has none for the lead"
-    )
-
-
-def test_retry_failed_deliveries_is_a_stub_with_its_event(fresh: c.User) -> None:
-    nba_id = fresh.fixture.next_actions[0].id
-    _run(fresh, nba_id, "retry_failed_deliveries")
-    events = fresh.events(nextActionId=nba_id)
-    stubbed = [e for e in events if e["type"] == "nba.delivery.stubbed"]
-    assert len(stubbed) >= 1, f"the stub action emits nba.delivery.stubbed (section 6); got {events!r}"
-    assert not [e for e in events if e["type"] == "nba.delivery.failed"], (
-        f"a successful stub emits no nba.delivery.failed; got {events!r}"
     )
 
 

@@ -53,11 +53,19 @@ def _assert_replay(first: httpx.Response, replay: httpx.Response) -> None:
     )
 
 
+def _long_key(idem_key: Callable[[], str], length: int) -> str:
+    """A key of exactly `length` characters, unique to this run (it starts with `idem_key()`)."""
+    key = (idem_key() + c.uuid_hex() * 8)[:length]
+    assert len(key) == length
+    return key
+
+
 def test_replay_answers_the_same_and_runs_nothing(fresh: c.User, idem_key: Callable[[], str]) -> None:
-    nba_id, key = fresh.fixture.next_actions[0].id, idem_key()
+    """A replay under a 255-character key: the longest a server must accept (section 6) is a key like any other."""
+    nba_id, key = fresh.fixture.next_actions[0].id, _long_key(idem_key, 255)
     before = _ids(fresh, nba_id)
     first, body = _first(fresh, nba_id, "recompute_score", key)
-    c.expect_status(first, 200)
+    c.expect_status(first, 200, "a 255-character Idempotency-Key must be accepted (section 6)")
     lead_before = fresh.lead(fresh.fixture.lead_id)["scoreUpdatedAt"]
     nba_before = fresh.nba(nba_id)
     replay = fresh.execute(nba_id, "recompute_score", idempotency_key=key)
@@ -81,20 +89,30 @@ def test_a_500_is_replayed_too(make_user: c.MakeUser, idem_key: Callable[[], str
     )
 
 
+#: A used key sent with another id, another actionKey, or both: each is "K reused" (section 6).
+REUSES = (
+    ("another id", 1, "recompute_score"),
+    ("another actionKey", 0, "run_risk_rules"),
+    ("both", 1, "run_risk_rules"),
+)
+
+
 @pytest.mark.shared_items(2)
-@pytest.mark.parametrize("change", ["other-id", "other-action-key", "other-both"])
-def test_key_reused_differently_is_422(fresh: c.User, idem_key: Callable[[], str], change: str) -> None:
-    first_id, other_id = (ref.id for ref in c.need(fresh, 2))
+def test_key_reused_differently_is_422(fresh: c.User, idem_key: Callable[[], str]) -> None:
+    # One used key, reused three ways: one request to use it, not three (each request spends the
+    # shared account's budget).
+    refs = c.need(fresh, 2)
     key = idem_key()
-    before = {first_id: _ids(fresh, first_id), other_id: _ids(fresh, other_id)}
-    c.expect_status(_first(fresh, first_id, "recompute_score", key)[0], 200)
-    nba_id = first_id if change == "other-action-key" else other_id
-    action_key = "recompute_score" if change == "other-id" else "run_risk_rules"
-    response = fresh.execute(nba_id, action_key, idempotency_key=key)
-    c.assert_error(response, 422, "idempotency_key_reused", secrets=fresh.secrets)
-    assert len(_new_ids(fresh, first_id, before[first_id])) == 1, "a 422 runs nothing"
-    if nba_id != first_id:
-        assert _new_ids(fresh, nba_id, before[nba_id]) == [], "a 422 runs nothing"
+    before = {ref.id: _ids(fresh, ref.id) for ref in refs}
+    c.expect_status(_first(fresh, refs[0].id, "recompute_score", key)[0], 200)
+    for change, index, action_key in REUSES:
+        response = fresh.execute(refs[index].id, action_key, idempotency_key=key)
+        assert response.status_code == 422, (
+            f"a key reused with {change} answers 422 idempotency_key_reused (section 6); got {c.describe(response)}"
+        )
+        c.assert_error(response, 422, "idempotency_key_reused", secrets=fresh.secrets)
+    assert len(_new_ids(fresh, refs[0].id, before[refs[0].id])) == 1, "a 422 runs nothing"
+    assert _new_ids(fresh, refs[1].id, before[refs[1].id]) == [], "a 422 runs nothing"
 
 
 def test_keys_are_per_user(isolated: c.User, second_user: c.User, idem_key: Callable[[], str]) -> None:
@@ -123,60 +141,61 @@ def _answered_before_step_5(user: c.User, api: httpx.Client, nba_id: str, key: s
         c.assert_error(response, 404, "not_found")
 
 
-@pytest.mark.parametrize("how", ["unauthenticated", "invalid-body", "invalid-action-key", "unknown-id"])
+BEFORE_STEP_5 = ("unauthenticated", "invalid-body", "invalid-action-key", "unknown-id")
+
+
 def test_requests_answered_before_step_5_do_not_use_the_key(
-    fresh: c.User, api: httpx.Client, idem_key: Callable[[], str], how: str
+    fresh: c.User, api: httpx.Client, idem_key: Callable[[], str]
 ) -> None:
+    # One key through all four early answers, then used: one run to show it was unused, not four
+    # (each request spends the shared account's budget).
     nba_id, key = fresh.fixture.next_actions[0].id, idem_key()
     before = _ids(fresh, nba_id)
-    _answered_before_step_5(fresh, api, nba_id, key, how)
+    for how in BEFORE_STEP_5:
+        _answered_before_step_5(fresh, api, nba_id, key, how)
     # recompute_score, not mark_done: on the shared account an item used up costs a run of
     # run_next_actions to replace, and the Execution record shows the run as well.
     response, body = _first(fresh, nba_id, "recompute_score", key)
-    c.expect_status(response, 200, f"the key was not used by the {how} request (section 6)")
+    c.expect_status(
+        response,
+        200,
+        f"the key was not used by the requests answered at steps 1 to 4 ({', '.join(BEFORE_STEP_5)}; section 6)",
+    )
     assert _new_ids(fresh, nba_id, before) == [body["executionId"]], "the request with the unused key ran once"
 
 
-@pytest.mark.parametrize("variant", ["case", "past-64"])
-def test_a_key_is_the_exact_string_sent(fresh: c.User, idem_key: Callable[[], str], variant: str) -> None:
+def test_a_key_is_the_exact_string_sent(fresh: c.User, idem_key: Callable[[], str]) -> None:
     """Two keys that differ only in case, or only after their 64th character, are two keys.
 
     A request with a key that was never used is not "a later request with K": it reaches step 6
     and runs, so it must not be answered with another key's replay.
     """
-    nba_id, base = fresh.fixture.next_actions[0].id, idem_key()
-    if variant == "case":
-        key, other = f"{base}-key", f"{base}-KEY"
-    else:
-        prefix = base.ljust(64, "0")
-        key, other = f"{prefix}-first", f"{prefix}-second"
+    nba_id = fresh.fixture.next_actions[0].id
+    key = idem_key().ljust(64, "0") + "-first"
+    others = {"only in case": key.upper(), "only after the 64th character": key[:64] + "-second"}
+    assert key.upper() != key and key.upper()[:64] != key[:64]
     before = _ids(fresh, nba_id)
     first, first_body = _first(fresh, nba_id, "recompute_score", key)
     c.expect_status(first, 200)
-    second, second_body = _first(fresh, nba_id, "recompute_score", other)
-    c.expect_status(second, 200, f"a request with the unused key {other!r} runs (section 6)")
-    assert not _is_replay(second) and second_body["executionId"] != first_body["executionId"], (
-        f"a key is the exact string the client sent (section 6): {other!r} is not {key!r}, so its request "
-        f"runs instead of replaying; got {c.describe(second)} after {c.describe(first)}"
-    )
+    for differs, other in others.items():
+        second, second_body = _first(fresh, nba_id, "recompute_score", other)
+        c.expect_status(second, 200, f"a request with the unused key {other!r} runs (section 6)")
+        assert not _is_replay(second) and second_body["executionId"] != first_body["executionId"], (
+            f"a key is the exact string the client sent (section 6): {other!r} differs from {key!r} {differs}, "
+            f"so its request runs instead of replaying; got {c.describe(second)} after {c.describe(first)}"
+        )
     new = _new_ids(fresh, nba_id, before)
-    assert len(new) == 2, f"two requests with two different keys are two executions (section 6); new records: {new!r}"
+    assert len(new) == 3, f"three requests with three different keys are three executions (section 6); new: {new!r}"
 
 
-@pytest.mark.parametrize("how", ["invalid-body", "invalid-action-key", "unknown-id"])
-def test_a_request_with_a_used_key_still_passes_steps_1_to_4(
-    fresh: c.User, idem_key: Callable[[], str], how: str
-) -> None:
+def test_a_request_with_a_used_key_still_passes_steps_1_to_4(fresh: c.User, idem_key: Callable[[], str]) -> None:
     """Replays still pass steps 1 to 4: a bad request with a used key gets its step's error, not the replay."""
     nba_id, key = fresh.fixture.next_actions[0].id, idem_key()
     c.expect_status(_first(fresh, nba_id, "recompute_score", key)[0], 200)
-    if how == "invalid-body":
-        headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
-        c.assert_error(fresh.execute(nba_id, content=b"[]", headers=headers), 400, "invalid_body")
-    elif how == "invalid-action-key":
-        c.assert_error(fresh.execute(nba_id, "bogus_action", idempotency_key=key), 400, "invalid_action_key")
-    else:
-        c.assert_error(fresh.execute(UNKNOWN_ID, "recompute_score", idempotency_key=key), 404, "not_found")
+    headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
+    c.assert_error(fresh.execute(nba_id, content=b"[]", headers=headers), 400, "invalid_body")
+    c.assert_error(fresh.execute(nba_id, "bogus_action", idempotency_key=key), 400, "invalid_action_key")
+    c.assert_error(fresh.execute(UNKNOWN_ID, "recompute_score", idempotency_key=key), 404, "not_found")
 
 
 def test_empty_key_counts_as_absent(fresh: c.User) -> None:
@@ -192,18 +211,15 @@ def test_empty_key_counts_as_absent(fresh: c.User) -> None:
     assert len(_new_ids(fresh, nba_id, before)) == 2, "two requests with an empty key are two executions"
 
 
-@pytest.mark.parametrize("length", [1, 255])
-def test_keys_of_1_to_255_characters_are_accepted(request: pytest.FixtureRequest, length: int) -> None:
+def test_a_1_character_key_is_accepted(isolated: c.User) -> None:
+    # Keys of 1..255 characters MUST be accepted; 255 is test_replay_answers_the_same_and_runs_nothing's.
     # A 1-character key cannot be unique across runs: it needs a brand-new user (keys live 24 h).
-    fresh: c.User = request.getfixturevalue("isolated" if length == 1 else "fresh")
-    nba_id = fresh.fixture.next_actions[0].id
-    key = ("k" + c.uuid_hex() * 8)[:length]
-    before = _ids(fresh, nba_id)
-    first, body = _first(fresh, nba_id, "recompute_score", key)
-    c.expect_status(first, 200, f"a {length}-character Idempotency-Key must be accepted (section 6)")
-    replay = fresh.execute(nba_id, "recompute_score", idempotency_key=key)
+    nba_id, key = isolated.fixture.next_actions[0].id, "k"
+    first, body = _first(isolated, nba_id, "recompute_score", key)
+    c.expect_status(first, 200, "a 1-character Idempotency-Key must be accepted (section 6)")
+    replay = isolated.execute(nba_id, "recompute_score", idempotency_key=key)
     _assert_replay(first, replay)
-    assert _new_ids(fresh, nba_id, before) == [body["executionId"]], "a replay adds no Execution record"
+    assert _ids(isolated, nba_id) == [body["executionId"]], "a replay adds no Execution record"
 
 
 def test_concurrent_requests_with_one_key_run_once(

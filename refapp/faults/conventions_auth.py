@@ -74,7 +74,7 @@ FAULTS: dict[str, Fault] = {
     "naive_times": Fault(
         "1",
         "GET /api/next-actions/{id} prints its times without an offset or Z",
-        (_NEXT + "test_snoozed_item_is_hidden_from_queued_but_readable",),
+        (_NEXT + "test_snoozed_item_is_hidden_from_queued_but_readable_and_done_lists_it",),
     ),
     # --- 2. Auth -------------------------------------------------------------------------
     "cookie_no_httponly": Fault(
@@ -203,12 +203,15 @@ FAULTS: dict[str, Fault] = {
     "list_snoozed": Fault(
         "5",
         "the queued list includes snoozed next actions",
-        (_NEXT + "test_snoozed_item_is_hidden_from_queued_but_readable",),
+        (_NEXT + "test_snoozed_item_is_hidden_from_queued_but_readable_and_done_lists_it",),
     ),
     "no_status_lists_all": Fault(
         "5",
         "without a status parameter the list holds done items too (the status filter only when given)",
-        (_NEXT + "test_done_list_holds_done_items_snoozed_or_not",),
+        (
+            "contracts/test_execute.py::test_mark_done_makes_the_item_done_and_again_leaves_it_done",
+            _NEXT + "test_snoozed_item_is_hidden_from_queued_but_readable_and_done_lists_it",
+        ),
     ),
     "status_case_insensitive": Fault(
         "5",
@@ -223,12 +226,12 @@ FAULTS: dict[str, Fault] = {
     "done_excludes_snoozed": Fault(
         "5",
         "status=done leaves out done items that are still snoozed",
-        (_NEXT + "test_done_list_holds_done_items_snoozed_or_not",),
+        (_NEXT + "test_snoozed_item_is_hidden_from_queued_but_readable_and_done_lists_it",),
     ),
     "by_id_hides_snoozed": Fault(
         "5",
         "GET /api/next-actions/{id} answers 404 for a snoozed next action",
-        (_NEXT + "test_snoozed_item_is_hidden_from_queued_but_readable",),
+        (_NEXT + "test_snoozed_item_is_hidden_from_queued_but_readable_and_done_lists_it",),
     ),
     "executions_by_lead": Fault(
         "5",

@@ -108,12 +108,12 @@ FAULTS: dict[str, Fault] = {
     "key_case_folded": Fault(
         "6",
         "Idempotency-Key values are lower-cased: keys differing only in case are one key",
-        (IDEM + "test_a_key_is_the_exact_string_sent[case]",),
+        (IDEM + "test_a_key_is_the_exact_string_sent",),
     ),
     "key_truncated_to_64": Fault(
         "6",
         "Idempotency-Key values are truncated to 64 characters: keys sharing 64 first characters are one key",
-        (IDEM + "test_a_key_is_the_exact_string_sent[past-64]",),
+        (IDEM + "test_a_key_is_the_exact_string_sent",),
     ),
     "keys_global": Fault(
         "6",
@@ -134,7 +134,7 @@ FAULTS: dict[str, Fault] = {
     "key_max_64": Fault(
         "6",
         "Idempotency-Keys over 64 characters are refused 400 invalid_idempotency_key",
-        (IDEM + "test_keys_of_1_to_255_characters_are_accepted[255]",),
+        (IDEM + "test_replay_answers_the_same_and_runs_nothing",),
     ),
     "empty_key_refused": Fault(
         "6",
@@ -151,15 +151,12 @@ FAULTS: dict[str, Fault] = {
     "invalid_body_uses_key": Fault(
         "6",
         "a request answered 400 at step 3 stores its key, so the corrected request is refused 422",
-        (
-            IDEM + "test_requests_answered_before_step_5_do_not_use_the_key[invalid-body]",
-            IDEM + "test_requests_answered_before_step_5_do_not_use_the_key[invalid-action-key]",
-        ),
+        (IDEM + "test_requests_answered_before_step_5_do_not_use_the_key",),
     ),
     "not_found_uses_key": Fault(
         "6",
         "a request answered 404 at step 4 stores its key, so the key cannot be used on a real item",
-        (IDEM + "test_requests_answered_before_step_5_do_not_use_the_key[unknown-id]",),
+        (IDEM + "test_requests_answered_before_step_5_do_not_use_the_key",),
     ),
     "replay_before_body_check": Fault(
         "6",
@@ -196,12 +193,12 @@ FAULTS: dict[str, Fault] = {
     "reuse_other_action_replays": Fault(
         "6",
         "a key reused with another actionKey (same id) replays the first answer instead of 422",
-        (IDEM + "test_key_reused_differently_is_422[other-action-key]",),
+        (IDEM + "test_key_reused_differently_is_422",),
     ),
     "reuse_other_id_replays": Fault(
         "6",
         "a key reused on another next action (same actionKey) replays the first answer instead of 422",
-        (IDEM + "test_key_reused_differently_is_422[other-id]",),
+        (IDEM + "test_key_reused_differently_is_422",),
     ),
     "no_in_flight_guard": Fault(
         "6",

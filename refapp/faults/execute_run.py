@@ -62,22 +62,22 @@ FAULTS: dict[str, Fault] = {
     "mark_done_toggles": Fault(
         "6",
         "mark_done on a done item puts it back to queued (a toggle)",
-        (EXECUTE + "test_mark_done_twice_leaves_the_item_done",),
+        (EXECUTE + "test_mark_done_makes_the_item_done_and_again_leaves_it_done",),
     ),
     "mark_done_completed": Fault(
         "6",
         'mark_done sets the status to "completed" instead of "done"',
-        (EXECUTE + "test_mark_done_makes_the_item_done",),
+        (EXECUTE + "test_mark_done_makes_the_item_done_and_again_leaves_it_done",),
     ),
     "snooze_24_minutes": Fault(
         "6",
         "snooze_1d snoozes for 24 minutes (wrong unit)",
-        (EXECUTE + "test_snooze_1d_snoozes_for_24_hours",),
+        (EXECUTE + "test_snooze_1d_snoozes_for_24_hours_from_each_request",),
     ),
     "snooze_from_previous": Fault(
         "6",
         "snooze_1d on a snoozed item adds 24 h to the old snoozedUntil instead of to the time of the request",
-        (EXECUTE + "test_snooze_1d_again_counts_from_the_time_of_the_request",),
+        (EXECUTE + "test_snooze_1d_snoozes_for_24_hours_from_each_request",),
     ),
     "recompute_sets_risk_time": Fault(
         "6",
@@ -190,7 +190,7 @@ FAULTS: dict[str, Fault] = {
         "6",
         "retry_failed_deliveries emits nba.delivery.executed instead of nba.delivery.stubbed",
         (
-            EXECUTE + "test_retry_failed_deliveries_is_a_stub_with_its_event",
+            EXECUTE + "test_success_answer_and_audit_trail[retry_failed_deliveries]",
             EVENTS + "test_each_execution_emits_its_event",
         ),
     ),

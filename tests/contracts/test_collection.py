@@ -88,7 +88,7 @@ def test_on_the_shared_account_tests_needing_several_items_run_first_and_spender
         n
         for n in order
         if n.split("[")[0].endswith(
-            ("test_key_reused_differently_is_422", "test_done_list_holds_done_items_snoozed_or_not")
+            ("test_key_reused_differently_is_422", "test_executions_list_holds_only_this_items_runs")
         )
     ]
     spenders = [

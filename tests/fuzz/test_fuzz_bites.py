@@ -10,7 +10,7 @@
   fixtures user whose actions all fail (whose execution records must not leak the secret).
 
 (The brief also asked to show that the hand-written contract tests miss that bug. They do
-not: `contracts/test_idempotency.py::test_keys_of_1_to_255_characters_are_accepted[255]`
+not: `contracts/test_idempotency.py::test_replay_answers_the_same_and_runs_nothing` (a 255-character key)
 catches it, so that half is not asserted here.)
 
 Each run is a separate pytest process against its own embedded app, with a fixed seed.
