@@ -44,9 +44,10 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 #: Markers of how a test uses the shared E2E_EMAIL account (testkit/items.py), where the target
 #: has no fixtures endpoint; they change nothing for a fixtures user.
 SHARED_ACCOUNT_MARKERS = (
-    "shared_items(n, whole_lead=False, spends=0): acting as the shared account, the test needs n queued "
-    "items of one lead that no other test holds (whole_lead: every queued item of the lead, for a test that "
-    "runs run_next_actions); spends: how many of them leave the queue (such tests run late).",
+    "shared_items(n, whole_lead=False, spends=0, unexecuted=False): acting as the shared account, the test "
+    "needs n queued items of one lead that no other test holds (whole_lead: every queued item of the lead, for "
+    "a test that runs run_next_actions); spends: how many of them leave the queue (such tests run late); "
+    "unexecuted: it needs an item no action ran on yet (such a test runs first).",
     "shared_login: the test logs the shared account in itself (a login may end its other sessions), so "
     "it runs alone on the account.",
 )

@@ -143,23 +143,18 @@ def _assert_audit_trail(
     return record
 
 
-# The other actions' success and audit trail are checked by their own tests below, together
-# with their effects: on the shared account every request spends the one budget, and every item
-# used up (mark_done, snooze_1d) costs a run of run_next_actions to replace.
-KEEPING_KEYS = [key for key in c.ACTION_KEYS if key not in ("mark_done", "snooze_1d", "run_next_actions")]
-
-
-@pytest.mark.parametrize("action_key", KEEPING_KEYS)
-def test_success_answer_and_audit_trail(fresh: c.User, action_key: str) -> None:
+# Each action's success answer and audit trail are checked by a test of its effects: on the shared
+# account every request spends the one budget, and every item used up (mark_done, snooze_1d)
+# costs a run of run_next_actions to replace.
+def test_retry_failed_deliveries_is_a_stub_with_its_event(fresh: c.User) -> None:
     nba_id = fresh.fixture.next_actions[0].id
-    _run_with_audit_trail(fresh, nba_id, action_key)
-    if action_key == "retry_failed_deliveries":
-        events = fresh.events(nextActionId=nba_id)
-        stubbed = [e for e in events if e["type"] == "nba.delivery.stubbed"]
-        assert len(stubbed) >= 1, f"the stub action emits nba.delivery.stubbed (section 6); got {events!r}"
-        assert not [e for e in events if e["type"] == "nba.delivery.failed"], (
-            f"a successful stub emits no nba.delivery.failed; got {events!r}"
-        )
+    _run_with_audit_trail(fresh, nba_id, "retry_failed_deliveries")
+    events = fresh.events(nextActionId=nba_id)
+    stubbed = [e for e in events if e["type"] == "nba.delivery.stubbed"]
+    assert len(stubbed) >= 1, f"the stub action emits nba.delivery.stubbed (section 6); got {events!r}"
+    assert not [e for e in events if e["type"] == "nba.delivery.failed"], (
+        f"a successful stub emits no nba.delivery.failed; got {events!r}"
+    )
 
 
 def _run_with_audit_trail(user: c.User, nba_id: str, action_key: str) -> httpx.Response:
@@ -208,14 +203,11 @@ def test_snooze_1d_snoozes_for_24_hours_from_each_request(fresh: c.User) -> None
 LEAD_TIMES = [("recompute_score", "scoreUpdatedAt"), ("run_risk_rules", "riskEvaluatedAt")]
 
 
-@pytest.mark.parametrize(("action_key", "field"), LEAD_TIMES)
-def test_lead_time_moves_to_the_time_of_the_request(fresh: c.User, action_key: str, field: str) -> None:
-    _run_moves_lead_time(fresh, fresh.fixture.next_actions[0].id, action_key, field)
-
-
-def _run_moves_lead_time(user: c.User, nba_id: str, action_key: str, field: str, *, again: bool = False) -> None:
+def _run_moves_lead_time(
+    user: c.User, nba_id: str, action_key: str, field: str, *, again: bool = False
+) -> tuple[httpx.Response, dict[str, Any]]:
     """Run `action_key`; the lead's `field` is then the time of that request, by the server's Date."""
-    response, _ = _run(user, nba_id, action_key)
+    response, body = _run(user, nba_id, action_key)
     lead = user.lead(user.fixture.lead_id)
     c.assert_near(
         c.parse_time(lead[field], field),
@@ -223,6 +215,25 @@ def _run_moves_lead_time(user: c.User, nba_id: str, action_key: str, field: str,
         c.CLOCK_SLACK,
         f"{action_key}{' run again' if again else ''}: the lead's {field} moves to the time of that request "
         "(section 6)",
+    )
+    return response, body
+
+
+def test_two_runs_move_the_lead_times_and_are_listed_newest_first(fresh: c.User) -> None:
+    """recompute_score, then run_risk_rules, on one item: each answers success, leaves its audit
+    trail and moves its lead time to the time of its request (section 6), and the item's
+    executions list them newest first, one per run (section 5)."""
+    nba_id = fresh.fixture.next_actions[0].id
+    before = len(fresh.executions(nba_id))
+    runs: list[str] = []
+    for action_key, field in LEAD_TIMES:
+        response, body = _run_moves_lead_time(fresh, nba_id, action_key, field)
+        record = _assert_audit_trail(fresh, nba_id, body["executionId"], response, "success")
+        assert record["actionKey"] == action_key, f"the Execution records its actionKey; got {record!r}"
+        runs.insert(0, body["executionId"])
+    ids = [r["id"] for r in fresh.executions(nba_id)]
+    assert ids[:2] == runs and len(ids) == before + 2, (
+        f"executions are listed newest first, one per run (section 5); got {ids!r}, expected {runs!r} first"
     )
 
 
@@ -269,21 +280,6 @@ def test_run_next_actions_leaves_a_queued_item_and_keeps_this_one(fresh: c.User)
         "run_next_actions: afterwards the lead has at least one queued, unsnoozed next action "
         "(section 6); the queued list has none for the lead"
     )
-
-
-def test_two_runs_are_listed_newest_first(fresh: c.User) -> None:
-    nba_id = fresh.fixture.next_actions[0].id
-    before = len(fresh.executions(nba_id))
-    _, first = _run(fresh, nba_id, "recompute_score")
-    response, second = _run(fresh, nba_id, "run_risk_rules")
-    items = fresh.executions(nba_id)
-    ids = [r["id"] for r in items]
-    assert ids[:2] == [second["executionId"], first["executionId"]] and len(ids) == before + 2, (
-        f"executions are listed newest first, one per run (section 5); got {ids!r}, "
-        f"expected [{second['executionId']}, {first['executionId']}]"
-    )
-    record = _assert_audit_trail(fresh, nba_id, second["executionId"], response, "success")
-    assert record["actionKey"] == "run_risk_rules"
 
 
 # --------------------------------------------------------------------------- the failure path

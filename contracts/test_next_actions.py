@@ -37,7 +37,7 @@ def test_next_action_by_id(reader: c.User) -> None:
     assert nba["leadId"] == reader.fixture.lead_id
 
 
-@pytest.mark.shared_items(1)
+@pytest.mark.shared_items(1, unexecuted=True)
 def test_executions_of_an_unexecuted_item_are_empty(fresh: c.User) -> None:
     # `fresh`, not the read-only `reader`: on the shared account the item is held, so no other
     # test runs an action on it between the two reads.

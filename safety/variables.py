@@ -50,7 +50,7 @@ ENV_VARIABLES: tuple[EnvVariable, ...] = (
     EnvVariable("E2E_FUZZ_SEED", "the fuzzing seed, to reproduce a failure", steers=False),
     EnvVariable(
         "E2E_FUZZ_SHARED_EXECUTES",
-        "execute requests the fuzzer may send as the shared E2E_EMAIL account in a run (default 4)",
+        "execute requests the fuzzer may send as the shared E2E_EMAIL account in a run (default 2)",
     ),
     EnvVariable("E2E_FUZZ_ARTIFACTS", "where fuzzing writes failing cases and summaries", steers=False),
     EnvVariable("E2E_FUZZ_TARGET", "the target of `st run` with contracts/fuzz/hooks.py", steers=False),

@@ -57,11 +57,13 @@ def shares_one_budget(env: Mapping[str, str]) -> bool:
 
 @dataclass(frozen=True)
 class SharedItems:
-    """A test's `shared_items(count, whole_lead=False, spends=0)` marker, read once for everyone."""
+    """A test's `shared_items(count, whole_lead=False, spends=0, unexecuted=False)` marker, read
+    once for everyone."""
 
     count: int | None
     whole_lead: bool = False
     spends: int = 0
+    unexecuted: bool = False
 
     @classmethod
     def of(cls, node: pytest.Item) -> SharedItems | None:
@@ -69,7 +71,12 @@ class SharedItems:
         if marker is None:
             return None
         count = int(marker.args[0]) if marker.args else None
-        return cls(count, bool(marker.kwargs.get("whole_lead", False)), int(marker.kwargs.get("spends", 0)))
+        return cls(
+            count,
+            bool(marker.kwargs.get("whole_lead", False)),
+            int(marker.kwargs.get("spends", 0)),
+            bool(marker.kwargs.get("unexecuted", False)),
+        )
 
 
 def shared_order(item: pytest.Item) -> tuple[int, int, int]:
@@ -80,11 +87,14 @@ def shared_order(item: pytest.Item) -> tuple[int, int, int]:
     once". So the tests that need several run first: those that give them all back, then those
     that use fewer of them up (the bigger need first among equals), so that as many as can run
     do; the tests that use items up one at a time (or may close every queued item: whole_lead)
-    run last.
+    run last. Before all of them, a test that needs an item never executed (`unexecuted`): any
+    other test may run an action on the seeded items.
     """
     wanted = SharedItems.of(item)
     if wanted is None:
         return 1, 0, 0
+    if wanted.unexecuted:
+        return -1, 0, 0
     count = 1 if wanted.count is None else wanted.count
     if count >= 2:
         return 0, wanted.spends, -count

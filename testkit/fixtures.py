@@ -106,7 +106,7 @@ def _shared_account_turn(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that acts as the shared account takes a turn on it (testkit/items.py) for its length.
 
     Alone (`shared_login`) when it logs the account in itself; its items are given back when
-    it ends; a `rate_limit_budget` test holds the whole execute budget.
+    it ends; a `rate_limit_budget` test has the account alone and holds the whole execute budget.
     """
     account = shared_account(request.config)
     used = set(request.fixturenames)
@@ -115,10 +115,14 @@ def _shared_account_turn(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     who = request.node.nodeid
     try:  # a turn given up on still leaves the queue of waiters (end_turn)
-        account.take_turn(who, exclusive=request.node.get_closest_marker("shared_login") is not None)
+        logs_in = request.node.get_closest_marker("shared_login") is not None
+        whole_budget = request.node.get_closest_marker("rate_limit_budget") is not None
+        # A whole-budget test alone too: another test's request inside its window would meet a
+        # 429 (waited out, but a window lost at the end of the run).
+        account.take_turn(who, exclusive=logs_in or whole_budget, logs_in=logs_in)
         if "fuzz" in used:
             _hand_items_to_the_fuzzer(request, account, who)
-        if request.node.get_closest_marker("rate_limit_budget") is not None:
+        if whole_budget:
             with account.budget.hold(who):
                 yield
         else:

@@ -17,6 +17,8 @@ in the run's shared directory (`run_dir`, keyed by pytest-xdist's testrunuid):
 - **turns**: a test that logs the account in itself (`shared_login` marker: the auth tests,
   the form sign-in, the fuzzer's login cases) takes an exclusive turn: it waits until no other
   test uses the account, and keeps the others waiting until it ends; then the token is renewed.
+  A test that spends the whole rate-limit budget (`rate_limit_budget`) takes one too, so that no
+  request of another test is still to come inside its window.
 
 Entries of a process that died are dropped, so a crashed worker cannot block the run.
 """
@@ -151,8 +153,10 @@ class SharedAccount:
 
     # ------------------------------------------------------------------ turns
 
-    def take_turn(self, who: str, *, exclusive: bool = False) -> None:
-        """Use the account until `end_turn(who)`: alongside others, or alone (`exclusive`)."""
+    def take_turn(self, who: str, *, exclusive: bool = False, logs_in: bool = True) -> None:
+        """Use the account until `end_turn(who)`: alongside others, or alone (`exclusive`).
+
+        An exclusive turn renews the token after it unless it does not log in (`logs_in`)."""
         waited, said = 0.0, False
         while True:
             with self._lock:
@@ -164,7 +168,7 @@ class SharedAccount:
                     data["waiting"][who] = {"pid": self.pid}
                     if not others:
                         data["waiting"].pop(who, None)
-                        data["holders"][who] = {"pid": self.pid, "exclusive": True}
+                        data["holders"][who] = {"pid": self.pid, "exclusive": True, "logs_in": logs_in}
                         self._save(data)
                         return
                     self._save(data)
@@ -175,9 +179,14 @@ class SharedAccount:
                         self._save(data)
                         return
             why = (
-                "its turn alone on the shared account (it logs in, which may end the others' sessions)"
+                "its turn alone on the shared account "
+                + (
+                    "(it logs in, which may end the others' sessions)"
+                    if logs_in
+                    else "(it spends the whole rate-limit budget: it waits for the others' requests)"
+                )
                 if exclusive
-                else "a test that logs the shared account in to finish"
+                else "a test that has the shared account alone to finish"
             )
             waited, said = self._waited(waited, said, why)
 
@@ -192,7 +201,7 @@ class SharedAccount:
             data["lead_hold"] = {k: v for k, v in data["lead_hold"].items() if v["who"] != who}
             for waiting in data["lead_waiting"].values():
                 waiting.pop(who, None)
-            if held is not None and held.get("exclusive"):
+            if held is not None and held.get("exclusive") and held.get("logs_in", True):
                 data["token"] = None
             self._save(data)
 

@@ -9,7 +9,7 @@ Budget (examples per operation and generation mode), highest precedence first:
 3. otherwise the fast developer default, DEFAULT_EXAMPLES.
 
 Against the shared E2E_EMAIL account (no fixtures endpoint), the fuzzer sends at most
-`E2E_FUZZ_SHARED_EXECUTES` (default 4) execute requests in the whole run (every pytest-xdist
+`E2E_FUZZ_SHARED_EXECUTES` (default 2) execute requests in the whole run (every pytest-xdist
 worker counted); the generated cases beyond that are counted, not sent.
 
 Seed: `E2E_FUZZ_SEED=N` fixes it (a non-negative integer) so a run can be reproduced; without
@@ -30,8 +30,8 @@ EXAMPLES_ENV = "E2E_FUZZ_EXAMPLES"
 SEED_ENV = "E2E_FUZZ_SEED"
 SHARED_EXECUTES_ENV = "E2E_FUZZ_SHARED_EXECUTES"
 #: Execute requests the fuzzer sends as the shared E2E_EMAIL account (one rate-limit budget for
-#: the whole run, paced at 19 a minute): a staging run spends seconds fuzzing, not minutes.
-DEFAULT_SHARED_EXECUTES = 4
+#: the whole run, paced with the rest of the run): a staging run spends seconds fuzzing, not minutes.
+DEFAULT_SHARED_EXECUTES = 2
 
 DEFAULT_EXAMPLES = 50
 CI_EXAMPLES = 150

@@ -82,7 +82,7 @@ FAULTS: dict[str, Fault] = {
     "recompute_sets_risk_time": Fault(
         "6",
         "recompute_score moves the lead's riskEvaluatedAt instead of its scoreUpdatedAt",
-        (EXECUTE + "test_lead_time_moves_to_the_time_of_the_request[recompute_score-scoreUpdatedAt]",),
+        (EXECUTE + "test_two_runs_move_the_lead_times_and_are_listed_newest_first",),
     ),
     "score_time_set_once": Fault(
         "6",
@@ -109,12 +109,12 @@ FAULTS: dict[str, Fault] = {
     "success_without_execution_id": Fault(
         "6",
         'a successful execution answers {"ok": true} without "executionId"',
-        (EXECUTE + "test_success_answer_and_audit_trail",),
+        (EXECUTE + "test_two_runs_move_the_lead_times_and_are_listed_newest_first",),
     ),
     "stub_not_flagged": Fault(
         "6",
         'retry_failed_deliveries answers without "stubbed": true',
-        (EXECUTE + "test_success_answer_and_audit_trail[retry_failed_deliveries]",),
+        (EXECUTE + "test_retry_failed_deliveries_is_a_stub_with_its_event",),
     ),
     "stub_enqueues_no_job": Fault(
         "6",
@@ -143,7 +143,7 @@ FAULTS: dict[str, Fault] = {
     "last_executed_before_start": Fault(
         "6",
         "lastExecutedAt is the time the request arrived, before the Execution's startedAt",
-        (EXECUTE + "test_success_answer_and_audit_trail",),
+        (EXECUTE + "test_two_runs_move_the_lead_times_and_are_listed_newest_first",),
     ),
     "failure_recorded_twice": Fault(
         "6",
@@ -158,7 +158,10 @@ FAULTS: dict[str, Fault] = {
     "executions_oldest_first": Fault(
         "5",
         "GET /api/next-actions/{id}/executions lists the executions oldest first",
-        (EXECUTE + "test_two_runs_are_listed_newest_first", EXECUTE + "test_audit_trail_across_a_sequence"),
+        (
+            EXECUTE + "test_two_runs_move_the_lead_times_and_are_listed_newest_first",
+            EXECUTE + "test_audit_trail_across_a_sequence",
+        ),
     ),
     "failed_record_success": Fault(
         "6",
@@ -190,7 +193,7 @@ FAULTS: dict[str, Fault] = {
         "6",
         "retry_failed_deliveries emits nba.delivery.executed instead of nba.delivery.stubbed",
         (
-            EXECUTE + "test_success_answer_and_audit_trail[retry_failed_deliveries]",
+            EXECUTE + "test_retry_failed_deliveries_is_a_stub_with_its_event",
             EVENTS + "test_each_execution_emits_its_event",
         ),
     ),

@@ -11,6 +11,7 @@ _RUNS_AGAIN = "specs/test_failure_path.py::test_a_failed_action_runs_again_on_th
 _FAKED_ALERT = "specs/test_failure_path.py::test_a_faked_failing_answer_shows_an_alert_and_nothing_says_succeeded"
 _FAKED_AGAIN = "specs/test_failure_path.py::test_after_a_faked_failing_answer_the_next_click_runs_again"
 _DOUBLE_FAILING = "specs/test_double_click.py::test_a_double_click_on_a_failing_action_runs_it_once"
+_FAKED_DOUBLE = "specs/test_double_click.py::test_a_double_click_on_a_faked_failing_answer_runs_it_once"
 _BUTTONS = "specs/test_action_buttons.py::test_every_item_holds_its_title_and_one_button_per_action"
 _OWN_ACTION = "specs/test_action_buttons.py::test_each_button_runs_its_own_action"
 
@@ -18,13 +19,13 @@ FAULTS: dict[str, Fault] = {
     "ui_failure_resends": Fault(
         "9",
         "a click whose answer is a 5xx sends the request once more with a new Idempotency-Key (runs twice)",
-        (_FAILURE, _DOUBLE_FAILING, _FAKED_ALERT),
+        (_FAILURE, _DOUBLE_FAILING, _FAKED_ALERT, _FAKED_DOUBLE),
         proof="spec",
     ),
     "ui_click_during_failure_retried": Fault(
         "9",
         "the button is not disabled while running; a click landing during a run that then fails runs it again",
-        (_DOUBLE_FAILING,),
+        (_DOUBLE_FAILING, _FAKED_DOUBLE),
         proof="spec",
     ),
     "ui_failure_as_success": Fault(
@@ -129,7 +130,7 @@ FAULTS: dict[str, Fault] = {
     "ui_no_click_guard": Fault(
         "9",
         "the button stays enabled while its action runs and every click sends a request: a double click runs it twice",
-        ("specs/test_double_click.py::test_double_click_runs_the_action_once", _DOUBLE_FAILING),
+        ("specs/test_double_click.py::test_double_click_runs_the_action_once", _DOUBLE_FAILING, _FAKED_DOUBLE),
         proof="spec",
     ),
     "ui_success_not_said": Fault(

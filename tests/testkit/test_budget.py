@@ -51,8 +51,8 @@ def test_the_next_slot_waits_until_the_oldest_leaves_the_window(
     waited = plan.reserve()
     assert waited == pytest.approx(WINDOW - 10)
     assert said == [
-        f"e2e wait: {request.node.nodeid} waits 50 s: the shared account's execute budget "
-        f"({PACE} per 60 s, planned across workers) is taken"
+        f"e2e wait: {request.node.nodeid} waits {WINDOW - 10:.0f} s: the shared account's execute budget "
+        f"({PACE} per {WINDOW:.0f} s, planned across workers) is taken"
     ]
 
 
@@ -144,7 +144,7 @@ def test_the_end_summary_names_who_spent_the_budget(
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:randomly", *(["-v"] if verbose else []))
     result.assert_outcomes(passed=10)
     result.stdout.fnmatch_lines(
-        ["e2e shared account: 14 execute request(s) planned across the run's processes (19 per 60 s)*"]
+        [f"e2e shared account: 14 execute request(s) planned across the run's processes ({PACE} per {WINDOW:.0f} s)*"]
     )
     [line] = [line for line in result.outlines if line.startswith("e2e shared account, execute requests by test: ")]
     spenders = line.split(": ", 1)[1]

@@ -22,7 +22,8 @@ def _order(items: list[pytest.Item]) -> list[str]:
 
 def test_the_seeded_items_go_first_to_those_who_give_them_back_then_to_the_smallest_spenders() -> None:
     """Five seeded items, and run_next_actions makes one only when none is queued: the tests that
-    give several items back go first, then those that use the fewest up, the bigger need first."""
+    give several items back go first, then those that use the fewest up, the bigger need first.
+    Before them all, a test that needs an item no action ran on yet."""
     mark = pytest.mark
     items = [
         _item("single_spender", mark.shared_items(1, spends=1)),
@@ -34,8 +35,10 @@ def test_the_seeded_items_go_first_to_those_who_give_them_back_then_to_the_small
         _item("two_reads", mark.shared_items(2)),
         _item("single_reader", mark.shared_items(1)),
         _item("runs_next_actions", mark.shared_items(1, whole_lead=True)),
+        _item("needs_a_never_executed_item", mark.shared_items(1, unexecuted=True)),
     ]
     assert _order(items) == [
+        "needs_a_never_executed_item",
         "two_reads",
         "two_uses_one",
         "three_uses_two",

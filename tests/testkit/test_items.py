@@ -168,6 +168,20 @@ def test_an_exclusive_turn_waits_for_the_others_and_renews_the_token_after(tmp_p
     assert one.token(lambda: "new") == "new", "the login test's logins may have ended the old token"
 
 
+def test_a_whole_budget_turn_waits_for_the_others_and_keeps_the_token(tmp_path: Path, said: list[str]) -> None:
+    """A rate_limit_budget test has the account alone (no other request inside its window), but
+    logs nobody in: the run's token stays."""
+    one = worker(tmp_path, 1)
+    one.take_turn("spender")
+    one.token(lambda: "old")
+    two = worker(tmp_path, 2, sleep=lambda s: one.end_turn("spender"))
+    two.take_turn("rate-limit-test", exclusive=True, logs_in=False)
+    with pytest.raises(SharedWaitTooLong):
+        worker(tmp_path, 1, max_wait=0.5).take_turn("other")  # waits for the whole-budget turn
+    two.end_turn("rate-limit-test")
+    assert one.token(lambda: "new") == "old", "a turn that logs nobody in leaves the token alive"
+
+
 def test_a_long_wait_for_items_is_said_once(tmp_path: Path, said: list[str]) -> None:
     target = FakeAccount(1)
     worker(tmp_path, 1).claim("a", target, 1)
