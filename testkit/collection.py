@@ -23,6 +23,8 @@ DATA_FIXTURES = frozenset(
         "sign_in",
     }
 )
+#: Fixtures that act as the shared E2E_EMAIL account where the target has no fixtures endpoint.
+SHARED_USERS = frozenset({"fresh", "reader", "user_or_shared", "account", "sign_in", "shared_account_user", "fuzz"})
 #: Fixtures that only the fixtures endpoint can provide (no E2E_EMAIL fallback; `second_user`
 #: has one, the E2E_EMAIL_2 account).
 FIXTURES_ONLY = frozenset({"isolated", "history"})
@@ -77,6 +79,29 @@ class SharedItems:
             int(marker.kwargs.get("spends", 0)),
             bool(marker.kwargs.get("unexecuted", False)),
         )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """How a test uses the shared account for its length (testkit/items.py `take_turn`)."""
+
+    exclusive: bool  # alone on the account
+    logs_in: bool  # it logs the account in itself (`shared_login`): the token is renewed after
+    whole_budget: bool  # it spends the whole rate-limit budget (`rate_limit_budget`)
+
+    @classmethod
+    def of(cls, node: pytest.Item, fixturenames: Iterable[str]) -> Turn | None:
+        """The test's turn, or None when it does not act as the account.
+
+        A `rate_limit_budget` test acts as it even when it asks for the account only while it
+        runs (`getfixturevalue`); it has the account alone, for another test's request inside
+        its window would meet a 429.
+        """
+        logs_in = node.get_closest_marker("shared_login") is not None
+        whole_budget = node.get_closest_marker("rate_limit_budget") is not None
+        if not (SHARED_USERS & set(fixturenames) or whole_budget):
+            return None
+        return cls(exclusive=logs_in or whole_budget, logs_in=logs_in, whole_budget=whole_budget)
 
 
 def shared_order(item: pytest.Item) -> tuple[int, int, int]:

@@ -30,7 +30,7 @@ from contracts.api.credentials import NO_SECOND_ACCOUNT, account
 from contracts.api.users import FIXTURES_HOWTO, SHARED_RETRY
 from safety.embedded import EmbeddedApp
 from safety.skips import SkipCategory, skip_for_setup
-from testkit import items, waits
+from testkit import collection, items, waits
 from testkit.budget import BudgetPlanner
 from testkit.collection import SharedItems
 
@@ -39,7 +39,6 @@ CRON_SECRET_ENV = "E2E_CRON_SECRET"  # noqa: S105 - the variable's name, not a s
 SHARED_ACCOUNT = pytest.StashKey[items.SharedAccount | None]()
 RUN_DIR = pytest.StashKey[str]()
 #: Fixtures through which a test acts as the shared account (when the target has no fixtures).
-SHARED_USERS = frozenset({"fresh", "reader", "user_or_shared", "account", "sign_in", "shared_account_user", "fuzz"})
 
 
 # --------------------------------------------------------------------------- the shared account
@@ -109,20 +108,16 @@ def _shared_account_turn(request: pytest.FixtureRequest) -> Iterator[None]:
     it ends; a `rate_limit_budget` test has the account alone and holds the whole execute budget.
     """
     account = shared_account(request.config)
-    used = set(request.fixturenames)
-    if account is None or not used & SHARED_USERS or request.getfixturevalue("fixtures_enabled"):
+    turn = collection.Turn.of(request.node, request.fixturenames)
+    if account is None or turn is None or request.getfixturevalue("fixtures_enabled"):
         yield
         return
     who = request.node.nodeid
     try:  # a turn given up on still leaves the queue of waiters (end_turn)
-        logs_in = request.node.get_closest_marker("shared_login") is not None
-        whole_budget = request.node.get_closest_marker("rate_limit_budget") is not None
-        # A whole-budget test alone too: another test's request inside its window would meet a
-        # 429 (waited out, but a window lost at the end of the run).
-        account.take_turn(who, exclusive=logs_in or whole_budget, logs_in=logs_in)
-        if "fuzz" in used:
+        account.take_turn(who, exclusive=turn.exclusive, logs_in=turn.logs_in)
+        if "fuzz" in request.fixturenames:
             _hand_items_to_the_fuzzer(request, account, who)
-        if whole_budget:
+        if turn.whole_budget:
             with account.budget.hold(who):
                 yield
         else:

@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import pytest
 
-from testkit.collection import order_items
+from testkit.collection import Turn, order_items
 
 
 def _item(nodeid: str, *marks: pytest.MarkDecorator) -> pytest.Item:
@@ -49,3 +49,19 @@ def test_the_seeded_items_go_first_to_those_who_give_them_back_then_to_the_small
         "runs_next_actions",
         "whole_budget",
     ]
+
+
+def test_the_turn_a_test_takes_on_the_shared_account() -> None:
+    mark = pytest.mark
+    assert Turn.of(_item("reads"), ["api", "reader"]) == Turn(exclusive=False, logs_in=False, whole_budget=False)
+    assert Turn.of(_item("logs_in", mark.shared_login), ["fresh"]) == Turn(
+        exclusive=True, logs_in=True, whole_budget=False
+    )
+    assert Turn.of(_item("no_account"), ["api", "isolated"]) is None
+
+
+def test_a_whole_budget_test_takes_its_turn_alone_even_when_it_asks_for_the_account_at_run_time() -> None:
+    """test_21st_request_is_rate_limited_with_retry_after gets the account by getfixturevalue:
+    without a turn its requests went unplanned, and another test's next request met a 429."""
+    turn = Turn.of(_item("rate_limit", pytest.mark.rate_limit_budget), ["fixtures_enabled", "make_user", "request"])
+    assert turn == Turn(exclusive=True, logs_in=False, whole_budget=True)
