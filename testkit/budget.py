@@ -11,8 +11,8 @@ contract's 20) in any WINDOW seconds: two more than the contract's 60, so that a
 server sees up to 2 s later than it was planned still falls in the next window. (A request
 that meets a 429 all the same waits out its Retry-After, and the plan with it.) A test that
 must spend the whole budget itself (the `rate_limit_budget` tests) holds the plan (`hold`):
-nobody reserves while it runs, and nobody for a whole window after it, since the server's
-window is then full.
+nobody else reserves while it runs, and its own requests take slots without waiting, so that
+after it the plan knows the server's window as it is: full, until its oldest request leaves.
 """
 
 from __future__ import annotations
@@ -99,10 +99,13 @@ class BudgetPlanner:
 
     # ------------------------------------------------------------------ planning
 
-    def wait_needed(self, data: dict[str, Any], now: float, count: int = 1) -> float:
-        """Seconds until `count` slots are free under `data` (0: now). Pure."""
-        if data.get("holder"):
-            return POLL
+    def wait_needed(self, data: dict[str, Any], now: float, count: int = 1, who: str | None = None) -> float:
+        """Seconds until `count` slots are free for `who` under `data` (0: now). Pure.
+
+        The holder of the plan (`hold`) never waits: it is spending the whole budget on purpose."""
+        holder = data.get("holder")
+        if holder:
+            return 0.0 if holder == who else POLL
         stamps = sorted(t for t in data["stamps"] if t > now - self.window)
         blocked = max(0.0, float(data["blocked_until"]) - now)
         over = len(stamps) + count - self.pace
@@ -119,12 +122,12 @@ class BudgetPlanner:
             with self._lock:
                 data = self._load()
                 now = self.clock()
-                wait = self.wait_needed(data, now, count)
+                spender = current_spender()
+                wait = self.wait_needed(data, now, count, spender)
                 if wait <= 0:
                     data["stamps"] = [t for t in data["stamps"] if t > now - self.window] + [now] * count
                     data["reserved"] += count
                     data["waited"] += waited
-                    spender = current_spender()
                     data["spent"][spender] = data["spent"].get(spender, 0) + count
                     self._save(data)
                     return waited
@@ -166,8 +169,9 @@ class BudgetPlanner:
 
     @contextmanager
     def hold(self, who: str) -> Iterator[None]:
-        """Spend the whole budget outside the plan: wait for no one, and keep everyone waiting
-        until a full window after the block ends (the server's window is full by then)."""
+        """Let `who` spend the whole budget: its reservations take slots without waiting (more
+        than PACE in a window, up to the server's 429), everyone else's wait until it ends, and
+        then until the window its requests filled has room again."""
         with self._lock:
             data = self._load()
             data["holder"] = who
@@ -178,5 +182,4 @@ class BudgetPlanner:
             with self._lock:
                 data = self._load()
                 data["holder"] = None
-                data["blocked_until"] = max(float(data["blocked_until"]), self.clock() + self.window + 1)
                 self._save(data)

@@ -326,11 +326,10 @@ def second_account_user(api: httpx.Client) -> c.User:
 def shared_account_user(api: httpx.Client, fixtures_enabled: bool, request: pytest.FixtureRequest) -> c.User:
     """The E2E_EMAIL account without the retry policy (for the budget test in fallback mode).
 
-    Its requests reserve nothing: a `rate_limit_budget` test holds the whole budget instead.
+    Its requests take slots of the plan without waiting: a `rate_limit_budget` test holds the
+    plan (testkit/budget.py `hold`), and the others then wait until its requests leave the window.
     """
-    user = c.shared_user(api, min_queued=0, retry=None, account=shared_account(request.config))
-    user.account = None
-    return user
+    return c.shared_user(api, min_queued=0, retry=None, account=shared_account(request.config))
 
 
 # --------------------------------------------------------------------------- the cron secret

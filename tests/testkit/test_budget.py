@@ -73,14 +73,23 @@ def test_a_short_wait_says_nothing(tmp_path: Path, clock: FakeClock, said: list[
     assert said == []
 
 
-def test_a_whole_budget_test_keeps_others_waiting_a_window_after_it(
-    tmp_path: Path, clock: FakeClock, said: list[str]
+def test_a_whole_budget_test_spends_without_waiting_and_the_others_wait_for_its_window(
+    tmp_path: Path, clock: FakeClock, said: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan = planner(tmp_path, clock)
-    with plan.hold("contracts/test_execute_ratelimit.py::test_21st"):
-        assert plan.wait_needed(plan._load(), clock()) > 0, "nobody reserves while the budget is held"
-        clock.now += 5
-    assert plan.reserve() == pytest.approx(WINDOW + 1)
+    for _ in range(15):
+        plan.reserve()  # planned requests of other tests, 10 s before the whole-budget test
+    clock.now += 10
+    holder = "contracts/test_execute_ratelimit.py::test_21st"
+    with plan.hold(holder):
+        assert plan.wait_needed(plan._load(), clock(), who="another test") > 0, "nobody else reserves meanwhile"
+        monkeypatch.setenv("PYTEST_CURRENT_TEST", f"{holder} (call)")
+        for _ in range(6):  # up to the server's 429: past PACE in the window, without waiting
+            assert plan.reserve() == 0
+        monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    assert clock.slept == []
+    # 21 requests in the window: the next waits until two have left it, the first 15 at once.
+    assert plan.reserve() == pytest.approx(WINDOW - 10)
 
 
 def test_a_block_after_retry_after_delays_every_reservation(tmp_path: Path, clock: FakeClock, said: list[str]) -> None:
