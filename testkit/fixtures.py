@@ -38,7 +38,8 @@ CRON_SECRET_ENV = "E2E_CRON_SECRET"  # noqa: S105 - the variable's name, not a s
 
 SHARED_ACCOUNT = pytest.StashKey[items.SharedAccount | None]()
 RUN_DIR = pytest.StashKey[str]()
-#: Fixtures through which a test acts as the shared account (when the target has no fixtures).
+#: The node ids of the run's tests (after deselection), for the whole-budget test that goes last.
+RUN_TESTS = pytest.StashKey[Sequence[str]]()
 
 
 # --------------------------------------------------------------------------- the shared account
@@ -62,6 +63,21 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[RUN_DIR] = str(directory)
     config.stash[SHARED_ACCOUNT] = account
     items.activate(account)
+    global _active_account
+    _active_account = account
+
+
+#: This process's SharedAccount (pytest_runtest_logfinish has no config to read it from).
+_active_account: items.SharedAccount | None = None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[RUN_TESTS] = [item.nodeid for item in session.items]
+
+
+def pytest_runtest_logfinish(nodeid: str) -> None:
+    if _active_account is not None:
+        _active_account.finished(nodeid)
 
 
 #: How many of the shared account's biggest execute spenders the end summary names (-v: all).
@@ -114,6 +130,10 @@ def _shared_account_turn(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     who = request.node.nodeid
     try:  # a turn given up on still leaves the queue of waiters (end_turn)
+        if turn.whole_budget:
+            # Last: any request after it waits until its window has room again (about a minute).
+            run_tests: Sequence[str] = request.config.stash.get(RUN_TESTS, ())
+            account.wait_for_the_others(who, run_tests)
         account.take_turn(who, exclusive=turn.exclusive, logs_in=turn.logs_in)
         if "fuzz" in request.fixturenames:
             _hand_items_to_the_fuzzer(request, account, who)

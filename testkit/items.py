@@ -29,7 +29,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -126,6 +126,7 @@ class SharedAccount:
             data.setdefault(key, {})
         data.setdefault("token", None)
         data.setdefault("leads", [])
+        data.setdefault("finished", [])
         self._drop_dead(data)
         return data
 
@@ -150,6 +151,38 @@ class SharedAccount:
             waits.notice_ongoing(waited, self.max_wait, why)
             said = True
         return waited, said
+
+    # ------------------------------------------------------------------ the run's end
+
+    def finished(self, who: str) -> None:
+        """Note that the test `who` is over (whatever its outcome), for `wait_for_the_others`."""
+        with self._lock:
+            data = self._load()
+            data["finished"] = sorted(set(data["finished"]) | {who})
+            self._save(data)
+
+    def wait_for_the_others(self, who: str, tests: Iterable[str]) -> bool:
+        """Wait until every test of `tests` but `who` is over; True when they are.
+
+        Gives up after max_wait (a worker that died leaves its tests unfinished) and goes on:
+        `who` would then only run sooner than it should, which costs time, not a wrong result.
+        """
+        pending = set(tests) - {who}
+        waited, said = 0.0, False
+        why = "every other test of the run to finish (it spends the whole rate-limit budget, so it goes last)"
+        while True:
+            with self._lock:
+                left = pending - set(self._load()["finished"])
+            if not left:
+                return True
+            if waited >= self.max_wait:
+                waits.notice_gave_up(waited, f"{why}; {len(left)} are not, e.g. {sorted(left)[0]}")
+                return False
+            self.sleep(POLL)
+            waited += POLL
+            if not said and waited > waits.NOTICE_SECONDS:
+                waits.notice_ongoing(waited, self.max_wait, why)
+                said = True
 
     # ------------------------------------------------------------------ turns
 

@@ -49,6 +49,12 @@ def notice_ongoing(waited: float, limit: float, why: str, who: str | None = None
     (_write or _stderr_writer(sys.__stderr__))(text)
 
 
+def notice_gave_up(waited: float, why: str, who: str | None = None) -> None:
+    """Say that `who` stopped waiting for something after `waited` seconds and went on without it."""
+    text = f"e2e wait: {who or current_test()} went on after waiting {waited:.0f} s for {why}"
+    (_write or _stderr_writer(sys.__stderr__))(text)
+
+
 def _stderr_writer(stream: TextIO | None) -> Callable[[str], None]:
     def write(text: str) -> None:
         if stream is not None:

@@ -189,3 +189,22 @@ def test_a_long_wait_for_items_is_said_once(tmp_path: Path, said: list[str]) -> 
         worker(tmp_path, 2, max_wait=10.0).claim("b", target, 1)
     assert len(said) == 1
     assert said[0].startswith("e2e wait: ") and "has waited 3 s (gives up at 10 s)" in said[0]
+
+
+def test_a_whole_budget_test_waits_until_every_other_test_is_over(tmp_path: Path, said: list[str]) -> None:
+    """It goes last: a request after it would wait until its window has room again."""
+    other = worker(tmp_path, 2)
+    other.finished("a")
+    me = worker(tmp_path, 1, sleep=lambda s: other.finished("b"))
+    assert me.wait_for_the_others("rate-limit", ["a", "b", "rate-limit"]) is True
+    assert said == []
+
+
+def test_a_whole_budget_test_goes_on_when_a_test_never_ends(tmp_path: Path, said: list[str]) -> None:
+    """A worker that died leaves its tests unfinished: the wait is bounded, and said."""
+    me = worker(tmp_path, 1, max_wait=5.0)
+    assert me.wait_for_the_others("rate-limit", ["lost", "rate-limit"]) is False
+    assert said[-1].endswith(
+        "went on after waiting 5 s for every other test of the run to finish (it spends the "
+        "whole rate-limit budget, so it goes last); 1 are not, e.g. lost"
+    )
