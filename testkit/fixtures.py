@@ -89,6 +89,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     account = shared_account(config)
     if account is None or not config.stash.get(RUN_DIR, None):
         return
+    for who, gone, spends in account.undeclared():
+        terminalreporter.write_line(
+            f"e2e shared account: {who} used up {gone} of the queued items it held but declares "
+            f"spends={spends}: mark it @pytest.mark.shared_items(..., spends={gone}) so the run order "
+            "keeps the seeded items for the tests that need several at once",
+            yellow=True,
+        )
     reserved, waited = account.budget.totals()
     if reserved:
         terminalreporter.write_line(
@@ -172,7 +179,7 @@ def _shared(api: httpx.Client, request: pytest.FixtureRequest, count: int, **kw:
         # A test that asks for its user late (request.getfixturevalue) has no turn yet.
         request.addfinalizer(lambda: account.end_turn(who))
         account.take_turn(who)
-    return c.shared_user(
+    user = c.shared_user(
         api,
         min_queued=max(wanted, count),
         account=account,
@@ -180,6 +187,25 @@ def _shared(api: httpx.Client, request: pytest.FixtureRequest, count: int, **kw:
         whole_lead=whole_lead,
         **kw,  # type: ignore[arg-type]
     )
+    declared = SharedItems.of(request.node)
+    if account is not None and not whole_lead:
+        # Runs before end_turn (finalizers run last in, first out): the items are still held.
+        spends = declared.spends if declared is not None else 0
+        request.addfinalizer(lambda: _note_undeclared_spending(account, who, user, spends))
+    return user
+
+
+def _note_undeclared_spending(account: items.SharedAccount, who: str, user: c.User, spends: int) -> None:
+    """Note a test that used up more of its held items than its `shared_items(spends=)` says:
+    the run order counts on it (spenders go late, after the tests that need several items)."""
+    held = {ref.id for ref in user.fixture.next_actions}
+    try:
+        queued = {str(i["id"]) for i in user.list_items("queued")}
+    except (AssertionError, httpx.HTTPError):
+        return  # the test's own failure says what went wrong with the target
+    gone = len(held - queued)
+    if gone > spends:
+        account.note_undeclared(who, gone, spends)
 
 
 # --------------------------------------------------------------------------- the target

@@ -127,6 +127,7 @@ class SharedAccount:
         data.setdefault("token", None)
         data.setdefault("leads", [])
         data.setdefault("finished", [])
+        data.setdefault("undeclared", {})
         self._drop_dead(data)
         return data
 
@@ -183,6 +184,19 @@ class SharedAccount:
             if not said and waited > waits.NOTICE_SECONDS:
                 waits.notice_ongoing(waited, self.max_wait, why)
                 said = True
+
+    def note_undeclared(self, who: str, gone: int, spends: int) -> None:
+        """Note that `who` used up `gone` held items while declaring `spends` (for the summary)."""
+        with self._lock:
+            data = self._load()
+            data["undeclared"][who] = [gone, spends]
+            self._save(data)
+
+    def undeclared(self) -> list[tuple[str, int, int]]:
+        """(test, items used up, spends declared) of the tests that used up more than they declare."""
+        with self._lock:
+            data = self._load()
+        return sorted((str(who), int(v[0]), int(v[1])) for who, v in data["undeclared"].items())
 
     # ------------------------------------------------------------------ turns
 

@@ -139,6 +139,9 @@ def test_spends_three(request):
 @pytest.mark.parametrize("n", range(9))
 def test_spends_one(request, n):
     shared_account(request.config).budget.reserve()
+
+def test_uses_an_item_up_unsaid(request):
+    shared_account(request.config).note_undeclared("test_spend.py::test_uses_an_item_up_unsaid", 1, 0)
 """
 
 
@@ -151,7 +154,13 @@ def test_the_end_summary_names_who_spent_the_budget(
     pytester.makeconftest(SUMMARY_CONFTEST)
     pytester.makepyfile(test_spend=SUMMARY_TESTS)
     result = pytester.runpytest_subprocess("-n", "2", "-p", "no:randomly", *(["-v"] if verbose else []))
-    result.assert_outcomes(passed=10)
+    result.assert_outcomes(passed=11)
+    result.stdout.fnmatch_lines(
+        [
+            "e2e shared account: test_spend.py::test_uses_an_item_up_unsaid used up 1 of the queued items it held "
+            "but declares spends=0: mark it @pytest.mark.shared_items(..., spends=1) *"
+        ]
+    )
     result.stdout.fnmatch_lines(
         [f"e2e shared account: 14 execute request(s) planned across the run's processes ({PACE} per {WINDOW:.0f} s)*"]
     )

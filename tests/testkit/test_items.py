@@ -11,12 +11,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
 from testkit.budget import BudgetPlanner, current_spender
+from testkit.fixtures import _note_undeclared_spending
 from testkit.items import REPLENISHING, ItemsUnavailable, SharedAccount, SharedWaitTooLong
 
 LEAD = "lead-1"
@@ -208,3 +210,14 @@ def test_a_whole_budget_test_goes_on_when_a_test_never_ends(tmp_path: Path, said
         "went on after waiting 5 s for every other test of the run to finish (it spends the "
         "whole rate-limit budget, so it goes last); 1 are not, e.g. lost"
     )
+
+
+def test_a_test_that_used_up_more_items_than_it_declares_is_noted(tmp_path: Path) -> None:
+    account = worker(tmp_path, 1)
+    refs = [SimpleNamespace(id="nba-1"), SimpleNamespace(id="nba-2")]
+    user: Any = SimpleNamespace(
+        fixture=SimpleNamespace(next_actions=refs), list_items=lambda status=None: [{"id": "nba-2"}]
+    )
+    _note_undeclared_spending(account, "declares-one", user, 1)  # used up one: as declared
+    _note_undeclared_spending(account, "declares-none", user, 0)
+    assert account.undeclared() == [("declares-none", 1, 0)]
