@@ -137,8 +137,9 @@ def _shared_account_turn(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     who = request.node.nodeid
     try:  # a turn given up on still leaves the queue of waiters (end_turn)
-        if turn.whole_budget:
+        if turn.whole_budget and hasattr(request.config, "workerinput"):
             # Last: any request after it waits until its window has room again (about a minute).
+            # Only other pytest-xdist workers can run tests meanwhile; alone, it runs when it runs.
             run_tests: Sequence[str] = request.config.stash.get(RUN_TESTS, ())
             account.wait_for_the_others(who, run_tests)
         account.take_turn(who, exclusive=turn.exclusive, logs_in=turn.logs_in)
