@@ -160,9 +160,15 @@ def test_retry_failed_deliveries_is_a_stub_with_its_event(fresh: c.User) -> None
 def _run_with_audit_trail(user: c.User, nba_id: str, action_key: str) -> httpx.Response:
     """Run `action_key`: a success answer, exactly one Execution for it, and the last* fields."""
     response, body = _run(user, nba_id, action_key)
+    _assert_success_recorded(user, nba_id, action_key, response, body)
+    return response
+
+
+def _assert_success_recorded(
+    user: c.User, nba_id: str, action_key: str, response: httpx.Response, body: dict[str, Any]
+) -> None:
     record = _assert_audit_trail(user, nba_id, body["executionId"], response, "success")
     assert record["actionKey"] == action_key, f"the Execution records its actionKey; got {record!r}"
-    return response
 
 
 @pytest.mark.shared_items(1, spends=1)
@@ -203,11 +209,10 @@ def test_snooze_1d_snoozes_for_24_hours_from_each_request(fresh: c.User) -> None
 LEAD_TIMES = [("recompute_score", "scoreUpdatedAt"), ("run_risk_rules", "riskEvaluatedAt")]
 
 
-def _run_moves_lead_time(
-    user: c.User, nba_id: str, action_key: str, field: str, *, again: bool = False
-) -> tuple[httpx.Response, dict[str, Any]]:
-    """Run `action_key`; the lead's `field` is then the time of that request, by the server's Date."""
-    response, body = _run(user, nba_id, action_key)
+def _assert_lead_time_moved(
+    user: c.User, response: httpx.Response, action_key: str, field: str, *, again: bool = False
+) -> None:
+    """After the run answered `response`, the lead's `field` is the time of that request, by the server's Date."""
     lead = user.lead(user.fixture.lead_id)
     c.assert_near(
         c.parse_time(lead[field], field),
@@ -216,7 +221,6 @@ def _run_moves_lead_time(
         f"{action_key}{' run again' if again else ''}: the lead's {field} moves to the time of that request "
         "(section 6)",
     )
-    return response, body
 
 
 def test_two_runs_move_the_lead_times_and_are_listed_newest_first(fresh: c.User) -> None:
@@ -227,9 +231,9 @@ def test_two_runs_move_the_lead_times_and_are_listed_newest_first(fresh: c.User)
     before = len(fresh.executions(nba_id))
     runs: list[str] = []
     for action_key, field in LEAD_TIMES:
-        response, body = _run_moves_lead_time(fresh, nba_id, action_key, field)
-        record = _assert_audit_trail(fresh, nba_id, body["executionId"], response, "success")
-        assert record["actionKey"] == action_key, f"the Execution records its actionKey; got {record!r}"
+        response, body = _run(fresh, nba_id, action_key)
+        _assert_lead_time_moved(fresh, response, action_key, field)
+        _assert_success_recorded(fresh, nba_id, action_key, response, body)
         runs.insert(0, body["executionId"])
     ids = [r["id"] for r in fresh.executions(nba_id)]
     assert ids[:2] == runs and len(ids) == before + 2, (
@@ -262,7 +266,8 @@ def test_lead_times_move_on_every_run(fresh: c.User) -> None:
     else:
         pytest.fail(f"the server's Date did not advance {RERUN_GAP.total_seconds():g} s in about 10 s")
     for action_key, field in LEAD_TIMES:
-        _run_moves_lead_time(fresh, nba_id, action_key, field, again=True)
+        response, _ = _run(fresh, nba_id, action_key)
+        _assert_lead_time_moved(fresh, response, action_key, field, again=True)
 
 
 @pytest.mark.shared_items(1, whole_lead=True)

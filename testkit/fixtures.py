@@ -63,12 +63,6 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[RUN_DIR] = str(directory)
     config.stash[SHARED_ACCOUNT] = account
     items.activate(account)
-    global _active_account
-    _active_account = account
-
-
-#: This process's SharedAccount (pytest_runtest_logfinish has no config to read it from).
-_active_account: items.SharedAccount | None = None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -76,8 +70,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_runtest_logfinish(nodeid: str) -> None:
-    if _active_account is not None:
-        _active_account.finished(nodeid)
+    account = items.active()  # the hook has no config to read the stash from
+    if account is not None:
+        account.finished(nodeid)
 
 
 #: How many of the shared account's biggest execute spenders the end summary names (-v: all).

@@ -176,14 +176,11 @@ class SharedAccount:
                 left = pending - set(self._load()["finished"])
             if not left:
                 return True
-            if waited >= self.max_wait:
+            try:
+                waited, said = self._waited(waited, said, why)
+            except SharedWaitTooLong:
                 waits.notice_gave_up(waited, f"{why}; {len(left)} are not, e.g. {sorted(left)[0]}")
                 return False
-            self.sleep(POLL)
-            waited += POLL
-            if not said and waited > waits.NOTICE_SECONDS:
-                waits.notice_ongoing(waited, self.max_wait, why)
-                said = True
 
     def note_undeclared(self, who: str, gone: int, spends: int) -> None:
         """Note that `who` used up `gone` held items while declaring `spends` (for the summary)."""

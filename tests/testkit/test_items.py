@@ -158,30 +158,22 @@ def test_one_login_per_run_and_one_renewal_for_everyone(tmp_path: Path) -> None:
     assert two.renew("token-1", login) == "token-2", "already renewed by the other process: no new login"
 
 
-def test_an_exclusive_turn_waits_for_the_others_and_renews_the_token_after(tmp_path: Path, said: list[str]) -> None:
+@pytest.mark.parametrize("logs_in", [True, False], ids=["login-test", "whole-budget-test"])
+def test_an_exclusive_turn_waits_for_the_others_and_renews_the_token_only_if_it_logs_in(
+    tmp_path: Path, said: list[str], logs_in: bool
+) -> None:
+    """A login test may end the token (a new login may end the user's earlier sessions); a
+    rate_limit_budget test has the account alone too (no other request inside its window), but
+    logs nobody in: the run's token stays."""
     one = worker(tmp_path, 1)
     one.take_turn("reader")
     one.token(lambda: "old")
     two = worker(tmp_path, 2, sleep=lambda s: one.end_turn("reader"))
-    two.take_turn("login-test", exclusive=True)
+    two.take_turn("exclusive-test", exclusive=True, logs_in=logs_in)
     with pytest.raises(SharedWaitTooLong):
         worker(tmp_path, 1, max_wait=0.5).take_turn("other")  # waits for the exclusive turn
-    two.end_turn("login-test")
-    assert one.token(lambda: "new") == "new", "the login test's logins may have ended the old token"
-
-
-def test_a_whole_budget_turn_waits_for_the_others_and_keeps_the_token(tmp_path: Path, said: list[str]) -> None:
-    """A rate_limit_budget test has the account alone (no other request inside its window), but
-    logs nobody in: the run's token stays."""
-    one = worker(tmp_path, 1)
-    one.take_turn("spender")
-    one.token(lambda: "old")
-    two = worker(tmp_path, 2, sleep=lambda s: one.end_turn("spender"))
-    two.take_turn("rate-limit-test", exclusive=True, logs_in=False)
-    with pytest.raises(SharedWaitTooLong):
-        worker(tmp_path, 1, max_wait=0.5).take_turn("other")  # waits for the whole-budget turn
-    two.end_turn("rate-limit-test")
-    assert one.token(lambda: "new") == "old", "a turn that logs nobody in leaves the token alive"
+    two.end_turn("exclusive-test")
+    assert one.token(lambda: "new") == ("new" if logs_in else "old")
 
 
 def test_a_long_wait_for_items_is_said_once(tmp_path: Path, said: list[str]) -> None:
