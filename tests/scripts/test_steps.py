@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -43,8 +44,10 @@ steps_end
     err = result.stderr
     assert "FAILED: failing (exit 3)" in err
     assert "FAILED: foreground-failing (exit 4)" in err
-    assert "passed: slow, in 1 s" in err  # ran to its end although others had failed
-    assert "passed: foreground, in 0 s" in err
+    # Durations are whole seconds by the wall clock: a loaded machine may take longer, never less.
+    slow = re.search(r"passed: slow, in (\d+) s", err)  # ran to its end although others had failed
+    assert slow is not None and int(slow.group(1)) >= 1, err
+    assert re.search(r"passed: foreground, in \d+ s", err), err
     assert "FAILED: foreground-failing failing (their output:" in err
     # A background step's output is printed whole, under its name, when it ends.
     assert err.index("---- output of: slow") < err.index("slow-out") < err.index("passed: slow")
@@ -52,7 +55,7 @@ steps_end
     logs = tmp_path / "logs"
     assert (logs / "slow.log").read_text() == "slow-out\n"
     assert (logs / "failing.log").read_text() == "failing-out\n"
-    assert (logs / "slow.seconds").read_text().strip() == "1"
+    assert int((logs / "slow.seconds").read_text().strip()) >= 1
 
 
 def test_a_run_whose_steps_all_pass_passes(tmp_path: Path) -> None:
