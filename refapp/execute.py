@@ -10,7 +10,7 @@ Most of the rest are the broken builds' side paths (refapp/faults/execute_*.py).
 from __future__ import annotations
 
 import hashlib
-import time
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +22,9 @@ from refapp.next_actions import owned_next_action
 from refapp.refusals import InvalidActionKey, InvalidBody, InvalidIdempotencyKey
 
 REPLAYED = {"Idempotent-Replayed": "true"}
-#: How long the broken build `no_in_flight_guard`'s action takes between the key's lookup and its store.
-RACE_WINDOW_SECONDS = 0.5
+#: How long the broken build `no_in_flight_guard` holds a request with a key it missed, waiting for a
+#: second one with the same key to miss too (a lone request goes on after this).
+RACE_WINDOW_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,20 @@ def lookup_replay(database: Database, caller: Caller, key: str) -> Answer | None
     return None if stored is None else Answer(stored.status, stored.body, REPLAYED)
 
 
+_missed: dict[tuple[str, str], int] = {}
+_missed_changed = threading.Condition()
+
+
+def _meet_a_twin(user_key: tuple[str, str]) -> None:
+    """The race's window, made certain: after a miss, wait (bounded) until a second request with
+    the same key has missed too. A fixed pause was luck on a loaded machine, where concurrent
+    requests can drift further apart than any pause."""
+    with _missed_changed:
+        _missed[user_key] = _missed.get(user_key, 0) + 1
+        _missed_changed.notify_all()
+        _missed_changed.wait_for(lambda: _missed[user_key] >= 2, timeout=RACE_WINDOW_SECONDS)
+
+
 def _run_without_guard(
     database: Database, settings: Settings, caller: Caller, nba_id: str, action_key: str, key: str
 ) -> Answer:
@@ -150,9 +165,7 @@ def _run_without_guard(
     stored = idempotency.lookup(database, caller.user_id, key)
     if stored is not None:
         return Answer(stored.status, stored.body, REPLAYED)
-    # The action takes a moment, as a real one that calls out would: that is the race's window.
-    # Without it a heavily loaded machine may serialize the requests, and the proof would be luck.
-    time.sleep(RACE_WINDOW_SECONDS)
+    _meet_a_twin((caller.user_id, key))
     outcome = actions.execute(database, settings, caller.user_id, nba_id, action_key, None)
     idempotency.store(database, caller.user_id, key, nba_id, action_key, outcome.status, outcome.body)
     return Answer(outcome.status, outcome.body)
