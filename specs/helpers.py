@@ -104,6 +104,26 @@ def wait_for_executions(
     return runs
 
 
+def settled_executions(
+    page: Page, me: Account, nba_id: str, *, quiet: float = 1.0, timeout: float = 6.0
+) -> list[dict[str, Any]]:
+    """`nba_id`'s Execution records (newest first) once they stopped changing for `quiet` seconds.
+
+    For "ran once" checks: a page that sends a second request late (a resend, a second click
+    let through) may have it recorded a moment after the page looks done, and a single read
+    would miss it. Bounded by `timeout`; waits with `page.wait_for_timeout` (see above).
+    """
+    deadline = time.monotonic() + timeout
+    runs = me.user.executions(nba_id)
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(quiet * 1000)
+        again = me.user.executions(nba_id)
+        if again == runs:
+            break
+        runs = again
+    return runs
+
+
 def score_text(score: int) -> re.Pattern[str]:
     """The text "Score: <n>", not matching a longer number ("Score: 4" is not "Score: 42")."""
     return re.compile(rf"Score:\s*{score}(?!\d)")
@@ -244,6 +264,19 @@ class FailingExecute:
         """Executions a server would have made of the requests so far (one per key; keyless: each)."""
         keys = [request.headers.get("idempotency-key", "") for request in self.requests]
         return len({key for key in keys if key}) + sum(1 for key in keys if not key)
+
+    def settle(self, *, quiet: float = 0.5, timeout: float = 5.0) -> None:
+        """Wait until no execute request has arrived for `quiet` seconds (at most `timeout`).
+
+        For "ran once" checks: a page that resends late (after a failure, on a second click let
+        through) may send a moment after it looks done; counting at once would miss it.
+        """
+        deadline = time.monotonic() + timeout
+        seen, quiet_since = len(self.requests), time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < quiet:
+            self.page.wait_for_timeout(50)  # hands Playwright the turn to deliver routed requests
+            if len(self.requests) != seen:
+                seen, quiet_since = len(self.requests), time.monotonic()
 
     def wait_for_requests(self, count: int, *, timeout: float = 10.0) -> None:
         """Wait until at least `count` execute requests arrived (bounded); fail naming the count."""

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from specs.accounts import MakeAccount
-from specs.helpers import FailingExecute, act, button, expect_failed, open_queue
+from specs.helpers import FailingExecute, act, button, expect_failed, open_queue, settled_executions
 
 pytestmark = pytest.mark.mutating
 
@@ -20,7 +20,7 @@ def test_double_click_runs_the_action_once(page: Page, sign_in: MakeAccount) -> 
     # Ready again means the page is done with this click, whatever it sent.
     expect(button(page, nba.title, "recompute_score")).to_be_enabled()
 
-    executions = me.user.executions(nba.id)
+    executions = settled_executions(page, me, nba.id)
     new = executions[: len(executions) - ran_before]  # newest first
     assert len(new) == 1, f"a double click should run the action once; got {new}"
     assert new[0]["actionKey"] == "recompute_score", new
@@ -35,7 +35,7 @@ def test_a_double_click_on_a_failing_action_runs_it_once(page: Page, sign_in: Ma
     expect_failed(page)
     expect(button(page, nba.title, "recompute_score")).to_be_enabled()
 
-    executions = me.user.executions(nba.id)
+    executions = settled_executions(page, me, nba.id)
     assert len(executions) == 1, f"a double click on a failing action should run it once; got {executions}"
     assert executions[0]["status"] == "failed", executions
 
@@ -54,6 +54,7 @@ def test_a_double_click_on_a_faked_failing_answer_runs_it_once(page: Page, sign_
     fake.release()
     expect_failed(page)
     expect(button(page, nba.title, "recompute_score")).to_be_enabled()
+    fake.settle()
     assert fake.runs == 1, (
         f"a double click on a failing action should run it once; the page sent {len(fake.requests)} request(s), "
         f"which would run it {fake.runs} time(s)"

@@ -24,6 +24,7 @@ from specs.helpers import (
     expect_failed,
     open_queue,
     run_action,
+    settled_executions,
     wait_for_executions,
 )
 
@@ -52,7 +53,7 @@ def test_a_failing_action_shows_an_alert_and_records_the_failure(page: Page, sig
 
     # Ready again means the page is done with this click: it ran once, and failed.
     expect(button(page, nba.title, "recompute_score")).to_be_enabled()
-    executions = me.user.executions(nba.id)
+    executions = settled_executions(page, me, nba.id)
     assert len(executions) == 1, f"one click on a failing action should run it once; got {executions}"
     record = me.user.nba(nba.id)
     assert record["lastExecutionStatus"] == "failed", record
@@ -132,6 +133,7 @@ def test_a_faked_failing_answer_shows_an_alert_and_nothing_says_succeeded(page: 
 
     # Ready again means the page is done with this click: what it sent would have run once.
     expect(button(page, nba.title, "recompute_score")).to_be_enabled()
+    fake.settle()
     assert fake.runs == 1, f"one click should run the action once; the page sent {len(fake.requests)} request(s)"
     assert len(me.user.executions(nba.id)) == ran_before, "a faked execute request reached the server and ran"
 
@@ -147,12 +149,14 @@ def test_after_a_faked_failing_answer_the_next_click_runs_again(page: Page, sign
     fake.wait_for_requests(1)
     expect_failed(page)
     expect(button(page, nba.title, "recompute_score")).to_be_enabled()
+    fake.settle()
     assert fake.runs == 1, f"one click should run the action once; the page sent {len(fake.requests)} request(s)"
 
     # Each click is a new run: a second request, under a key of its own (a reused key runs nothing).
     run_action(page, nba.title, "recompute_score")
     fake.wait_for_requests(2)
     expect(button(page, nba.title, "recompute_score")).to_be_enabled()
+    fake.settle()
     assert fake.runs == 2, (
         f"a second click after a failure should run the action again, once; the page sent {len(fake.requests)} "
         f"request(s) in all, which would run it {fake.runs} time(s)"
