@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0  # a cold start on a loaded 2-core machine; costs nothing when fast
 _PR_SET_PDEATHSIG = 1
 
 

@@ -34,7 +34,7 @@ from safety.variables import HARNESS_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 420
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0  # a cold start on a loaded 2-core machine; costs nothing when fast
 
 # The outer run's own configuration must not steer the inner run.
 SCRUBBED_ENV = (

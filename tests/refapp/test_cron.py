@@ -71,7 +71,7 @@ def test_overlapping_runs_process_each_job_once(make_client: AppFactory) -> None
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=120)
     assert sum(r.get("processed", 0) for r in results) == len(world.nba_ids)
     events = world.get("/api/ops/events", type="nba.delivery.retry_job.stub").json()["items"]
     assert sorted(e["nextActionId"] for e in events) == sorted(world.nba_ids)

@@ -128,7 +128,7 @@ def test_concurrent_same_key_runs_once_across_two_apps(
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=120)
     assert len(results) == 6
     assert {status for status, _ in results} <= {200, 409}
     ids = {body["executionId"] for status, body in results if status == 200}

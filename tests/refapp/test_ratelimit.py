@@ -112,7 +112,7 @@ def test_concurrent_requests_across_two_apps_share_one_budget(make_client: AppFa
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=120)
     assert len(statuses) == 32
     assert statuses.count(400) == LIMIT
     assert statuses.count(429) == 32 - LIMIT

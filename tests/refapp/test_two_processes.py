@@ -47,7 +47,7 @@ def _user(client: httpx.Client, base: str) -> tuple[dict[str, str], dict[str, An
 
 @pytest.fixture
 def client() -> Iterator[httpx.Client]:
-    with httpx.Client(trust_env=False, timeout=30.0, limits=httpx.Limits(max_connections=100)) as http:
+    with httpx.Client(trust_env=False, timeout=60.0, limits=httpx.Limits(max_connections=100)) as http:
         yield http
 
 
@@ -60,7 +60,7 @@ def test_rate_limit_is_shared_by_both_processes(servers: list[str], client: http
         url = f"{servers[i % 2]}/api/next-actions/{nba}/execute"
         return client.post(url, content=b"{}", headers={**headers, "Content-Type": "application/json"}).status_code
 
-    statuses = race_answered(100, execute)
+    statuses = race_answered(2 * LIMIT, execute)  # twice the limit: half must be turned away
     assert len([s for s in statuses if s != 429]) == LIMIT, sorted(statuses)
     assert set(statuses) == {400, 429}
 

@@ -101,7 +101,7 @@ thread = None
 def test_starts_a_thread():
     global thread
     def later():
-        started.wait(10)
+        started.wait(60)
         write("/thread")
     thread = threading.Thread(target=later)
     thread.start()
@@ -116,7 +116,7 @@ def pytest_runtest_logfinish(nodeid):
     module = sys.modules.get("test_block_in_a_thread_between_tests_fails_the_run")
     if module is not None and nodeid.endswith("test_starts_a_thread"):
         module.started.set()
-        module.thread.join(10)
+        module.thread.join(60)
 """,
     )
     result = pytester.runpytest_subprocess(f"--base-url={local.url}")

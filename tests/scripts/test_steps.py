@@ -101,7 +101,7 @@ finish
         start_new_session=True,
     )
     try:
-        for _ in range(100):
+        for _ in range(300):  # bounded: 30 s
             if pid_file.exists() and pid_file.read_text().strip():
                 break
             time.sleep(0.1)
@@ -109,7 +109,7 @@ finish
         assert _alive(grandchild)
         driver.send_signal(signal.SIGTERM)
         driver.wait(timeout=30)
-        for _ in range(50):
+        for _ in range(300):  # bounded: 30 s
             if not _alive(grandchild):
                 break
             time.sleep(0.1)
