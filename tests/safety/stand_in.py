@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -31,6 +32,16 @@ class StandIn:
     def writes(self) -> list[tuple[str, str]]:
         """Requests with a state-changing method."""
         return [(m, p) for m, p in self.received if m not in ("GET", "HEAD", "OPTIONS")]
+
+    def settle(self, *, quiet: float = 0.5, timeout: float = 10.0) -> None:
+        """Wait (bounded) until nothing new arrived for `quiet` seconds: requests a finished run's
+        browser sent on its way out may still be in the server's threads."""
+        deadline = time.monotonic() + timeout
+        seen, quiet_since = len(self.received), time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < quiet:
+            time.sleep(0.05)
+            if len(self.received) != seen:
+                seen, quiet_since = len(self.received), time.monotonic()
 
     def start(self) -> StandIn:
         stand_in = self
