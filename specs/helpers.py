@@ -11,6 +11,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -19,7 +20,7 @@ import pytest
 from playwright.sync_api import Locator, Page, Request, Response, Route, expect
 
 from contracts.api import NextActionRef
-from testkit import waits
+from testkit import settle, waits
 
 if TYPE_CHECKING:
     from specs.accounts import Account
@@ -113,15 +114,14 @@ def settled_executions(
     let through) may have it recorded a moment after the page looks done, and a single read
     would miss it. Bounded by `timeout`; waits with `page.wait_for_timeout` (see above).
     """
-    deadline = time.monotonic() + timeout
-    runs = me.user.executions(nba_id)
-    while time.monotonic() < deadline:
-        page.wait_for_timeout(quiet * 1000)
-        again = me.user.executions(nba_id)
-        if again == runs:
-            break
-        runs = again
-    return runs
+    return settle.until_unchanged(
+        lambda: me.user.executions(nba_id), _page_pause(page), quiet=quiet, timeout=timeout, step=quiet
+    )
+
+
+def _page_pause(page: Page) -> Callable[[float], None]:
+    """A pause that hands Playwright the turn to deliver the page's routed requests meanwhile."""
+    return lambda seconds: page.wait_for_timeout(seconds * 1000)
 
 
 def score_text(score: int) -> re.Pattern[str]:
@@ -271,12 +271,7 @@ class FailingExecute:
         For "ran once" checks: a page that resends late (after a failure, on a second click let
         through) may send a moment after it looks done; counting at once would miss it.
         """
-        deadline = time.monotonic() + timeout
-        seen, quiet_since = len(self.requests), time.monotonic()
-        while time.monotonic() < deadline and time.monotonic() - quiet_since < quiet:
-            self.page.wait_for_timeout(50)  # hands Playwright the turn to deliver routed requests
-            if len(self.requests) != seen:
-                seen, quiet_since = len(self.requests), time.monotonic()
+        settle.until_unchanged(lambda: len(self.requests), _page_pause(self.page), quiet=quiet, timeout=timeout)
 
     def wait_for_requests(self, count: int, *, timeout: float = 10.0) -> None:
         """Wait until at least `count` execute requests arrived (bounded); fail naming the count."""

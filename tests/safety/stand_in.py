@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from testkit.settle import until_unchanged
+
 
 @dataclass
 class StandIn:
@@ -36,12 +38,7 @@ class StandIn:
     def settle(self, *, quiet: float = 0.5, timeout: float = 10.0) -> None:
         """Wait (bounded) until nothing new arrived for `quiet` seconds: requests a finished run's
         browser sent on its way out may still be in the server's threads."""
-        deadline = time.monotonic() + timeout
-        seen, quiet_since = len(self.received), time.monotonic()
-        while time.monotonic() < deadline and time.monotonic() - quiet_since < quiet:
-            time.sleep(0.05)
-            if len(self.received) != seen:
-                seen, quiet_since = len(self.received), time.monotonic()
+        until_unchanged(lambda: len(self.received), time.sleep, quiet=quiet, timeout=timeout)
 
     def start(self) -> StandIn:
         stand_in = self
